@@ -1,0 +1,5 @@
+"""``python -m cmesh``."""
+
+from cmesh.cli import main
+
+main()

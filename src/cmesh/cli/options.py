@@ -1,0 +1,68 @@
+"""Option bundles shared by commands (as decorators), and the per-invocation state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import click
+
+from cmesh.cli.console import Console
+from cmesh.registry import Home
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class State:
+    home_path: str | None = None
+    kvstore: str = ""
+    context: str | None = None
+    console: Console = field(default_factory=Console)
+    _home: Home | None = None
+
+    @property
+    def home(self) -> Home:
+        if self._home is None:
+            self._home = Home.open(self.home_path, self.kvstore)
+        return self._home
+
+    def close(self) -> None:
+        if self._home is not None:
+            self._home.close()
+
+
+pass_state = click.make_pass_decorator(State, ensure=True)
+
+
+def _set_context(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value:
+        ctx.ensure_object(State).context = value
+    return value
+
+
+def context_option(f: F) -> F:
+    """``--context NAME`` on a command (also accepted before the command, as kubectl does)."""
+    return click.option(
+        "--context",
+        "context_",
+        metavar="NAME",
+        expose_value=False,
+        callback=_set_context,
+        help="Cluster context to use (default: $CMESH_CONTEXT, then the current context).",
+    )(f)
+
+
+def output_option(*choices: str, default: str = "table") -> Callable[[F], F]:
+    def deco(f: F) -> F:
+        return click.option(
+            "-o",
+            "--output",
+            type=click.Choice(list(choices)),
+            default=default,
+            show_default=True,
+            help="Output format.",
+        )(f)
+
+    return deco

@@ -1,0 +1,153 @@
+"""Core Kubernetes kinds cmesh reads: Namespace, Node, ServiceAccount, Pod, Service, Secret.
+
+Only the fields that matter for identities, addressing, services and named ports are typed;
+everything else (status, managedFields, …) is kept untouched so ``kubectl get -o yaml`` output
+loads as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from cmesh.model.base import LenientModel
+from cmesh.model.meta import ObjectMeta
+
+Protocol = Literal["TCP", "UDP", "SCTP"]
+
+
+class ContainerPort(LenientModel):
+    name: str = ""
+    container_port: int = Field(alias="containerPort", ge=0, le=65535)
+    protocol: Protocol = "TCP"
+
+
+class Container(LenientModel):
+    name: str = ""
+    image: str = ""
+    ports: list[ContainerPort] = Field(default_factory=list)
+
+    @field_validator("ports", mode="before")
+    @classmethod
+    def _none(cls, v: object) -> object:
+        return [] if v is None else v
+
+
+class PodSpec(LenientModel):
+    node_name: str = Field("", alias="nodeName")
+    service_account_name: str = Field("", alias="serviceAccountName")
+    service_account: str = Field("", alias="serviceAccount")
+    host_network: bool = Field(False, alias="hostNetwork")
+    containers: list[Container] = Field(default_factory=list)
+    init_containers: list[Container] = Field(default_factory=list, alias="initContainers")
+
+    @field_validator("containers", "init_containers", mode="before")
+    @classmethod
+    def _none(cls, v: object) -> object:
+        return [] if v is None else v
+
+    @property
+    def effective_service_account(self) -> str:
+        return self.service_account_name or self.service_account or "default"
+
+
+class PodIP(LenientModel):
+    ip: str = ""
+
+
+class PodStatus(LenientModel):
+    pod_ip: str = Field("", alias="podIP")
+    pod_ips: list[PodIP] = Field(default_factory=list, alias="podIPs")
+    host_ip: str = Field("", alias="hostIP")
+    phase: str = ""
+
+
+class Pod(LenientModel):
+    metadata: ObjectMeta
+    spec: PodSpec = Field(default_factory=PodSpec)
+    status: PodStatus = Field(default_factory=PodStatus)
+
+
+class PodTemplateSpec(LenientModel):
+    metadata: ObjectMeta = Field(default_factory=ObjectMeta)
+    spec: PodSpec = Field(default_factory=PodSpec)
+
+
+class Namespace(LenientModel):
+    metadata: ObjectMeta
+
+
+class ServiceAccount(LenientModel):
+    metadata: ObjectMeta
+
+
+class NodeAddress(LenientModel):
+    type: str
+    address: str
+
+
+class NodeSpec(LenientModel):
+    pod_cidr: str = Field("", alias="podCIDR")
+    pod_cidrs: list[str] = Field(default_factory=list, alias="podCIDRs")
+
+
+class NodeStatus(LenientModel):
+    addresses: list[NodeAddress] = Field(default_factory=list)
+
+
+class Node(LenientModel):
+    metadata: ObjectMeta
+    spec: NodeSpec = Field(default_factory=NodeSpec)
+    status: NodeStatus = Field(default_factory=NodeStatus)
+
+    @property
+    def internal_ip(self) -> str:
+        for a in self.status.addresses:
+            if a.type == "InternalIP":
+                return a.address
+        return ""
+
+
+class ServicePort(LenientModel):
+    name: str = ""
+    port: int = Field(ge=1, le=65535)
+    target_port: int | str | None = Field(None, alias="targetPort")
+    protocol: Protocol = "TCP"
+    node_port: int | None = Field(None, alias="nodePort")
+    app_protocol: str = Field("", alias="appProtocol")
+
+
+class ServiceSpec(LenientModel):
+    type: Literal["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"] = "ClusterIP"
+    selector: dict[str, str] | None = None
+    ports: list[ServicePort] = Field(default_factory=list)
+    cluster_ip: str = Field("", alias="clusterIP")
+    cluster_ips: list[str] = Field(default_factory=list, alias="clusterIPs")
+    external_name: str = Field("", alias="externalName")
+
+    @field_validator("ports", "cluster_ips", mode="before")
+    @classmethod
+    def _none(cls, v: object) -> object:
+        return [] if v is None else v
+
+    @property
+    def headless(self) -> bool:
+        return self.cluster_ip == "None"
+
+
+class Service(LenientModel):
+    metadata: ObjectMeta
+    spec: ServiceSpec = Field(default_factory=ServiceSpec)
+
+
+class Secret(LenientModel):
+    metadata: ObjectMeta
+    type: str = "Opaque"
+    data: dict[str, str] = Field(default_factory=dict)
+    string_data: dict[str, str] = Field(default_factory=dict, alias="stringData")
+
+    @field_validator("data", "string_data", mode="before")
+    @classmethod
+    def _none(cls, v: object) -> object:
+        return {} if v is None else v

@@ -1,0 +1,173 @@
+"""Text in, documents out: YAML and JSON parsed with the line of every field.
+
+A manifest file may hold several YAML documents (``---``), JSON, or a ``kind: List``.  Each
+object becomes a :class:`Document` holding the plain data (dicts, lists, scalars, as
+``sigs.k8s.io/yaml`` would produce them: YAML 1.1 booleans included) and a :class:`Positions`
+table from field path to line, so every later error can say ``file:line: field.path``.
+
+Parsing uses libyaml's composer (fast, C) and builds the values here; duplicate mapping keys are
+an error, as kubectl's strict decoding makes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from cmesh.errors import Diagnostic
+
+PathElem = str | int
+Path = tuple[PathElem, ...]
+
+try:  # pragma: no cover - depends on how PyYAML was built
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader
+
+_CONSTRUCTOR = yaml.SafeLoader("")  # only its scalar constructors are used
+
+
+def render_path(path: Path) -> str:
+    """``("spec", "ingress", 0, "toPorts")`` → ``spec.ingress[0].toPorts``.
+
+    >>> render_path(("spec", "ingress", 0, "toPorts"))
+    'spec.ingress[0].toPorts'
+    """
+    out = ""
+    for elem in path:
+        if isinstance(elem, int):
+            out += f"[{elem}]"
+        else:
+            out += f".{elem}" if out else elem
+    return out
+
+
+@dataclass(slots=True)
+class Positions:
+    """Field path → 1-based line, relative to the file.  Unknown paths fall back to a parent."""
+
+    lines: dict[Path, int] = field(default_factory=dict)
+
+    def line(self, path: Path) -> int:
+        p = tuple(path)
+        while p:
+            if p in self.lines:
+                return self.lines[p]
+            p = p[:-1]
+        return self.lines.get((), 0)
+
+    def sub(self, prefix: Path) -> Positions:
+        """Positions of the object found at ``prefix`` (used for items of a ``List``)."""
+        n = len(prefix)
+        return Positions({k[n:]: v for k, v in self.lines.items() if k[:n] == prefix})
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One object read from a file: its data, where it starts, and its field positions."""
+
+    file: str
+    line: int
+    data: Any
+    positions: Positions
+
+    def line_of(self, path: Path) -> int:
+        return self.positions.line(path) or self.line
+
+
+class _Builder:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.diagnostics: list[Diagnostic] = []
+
+    def build(self, node: yaml.Node, path: Path, lines: dict[Path, int]) -> Any:
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for knode, vnode in node.value:
+                if knode.tag == "tag:yaml.org,2002:merge":
+                    merged = self.build(vnode, path, {})
+                    for m in merged if isinstance(merged, list) else [merged]:
+                        if isinstance(m, dict):
+                            for k, v in m.items():
+                                out.setdefault(k, v)
+                    continue
+                key = self.build(knode, (*path, "<key>"), {})
+                if not isinstance(key, str | int | float | bool) or key is None:
+                    key = str(key)
+                if key in out:
+                    self.diagnostics.append(
+                        Diagnostic(
+                            f"duplicate key {key!r}",
+                            file=self.file,
+                            line=knode.start_mark.line + 1,
+                            path=render_path((*path, str(key))),
+                            hint="remove one of the two entries; only one value can be kept",
+                        )
+                    )
+                kpath = (*path, key if isinstance(key, str) else str(key))
+                out[key] = self.build(vnode, kpath, lines)
+                lines[kpath] = knode.start_mark.line + 1
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i), lines) for i, item in enumerate(node.value)]
+        ctor = _CONSTRUCTOR.yaml_constructors.get(node.tag)
+        if ctor is None:
+            # Unknown tags (e.g. !Ref): keep the text, as a string.
+            return node.value
+        return ctor(_CONSTRUCTOR, node)
+
+
+def parse_documents(text: str, file: str) -> tuple[list[Document], list[Diagnostic]]:
+    """Parse every YAML/JSON document in ``text``.  Syntax errors become diagnostics.
+
+    Empty documents are skipped.  A ``kind: List`` (or ``*List`` with ``items``) is *not*
+    unfolded here; :func:`iter_objects` does that.
+    """
+    builder = _Builder(file)
+    docs: list[Document] = []
+    try:
+        for node in yaml.compose_all(text, Loader=_Loader):
+            if node is None:
+                continue
+            lines: dict[Path, int] = {}
+            data = builder.build(node, (), lines)
+            if data is None:
+                continue
+            docs.append(Document(file, node.start_mark.line + 1, data, Positions(lines)))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        problem = exc.problem or "invalid YAML"
+        context = f" ({exc.context})" if exc.context else ""
+        builder.diagnostics.append(
+            Diagnostic(
+                f"YAML syntax error: {problem}{context}",
+                file=file,
+                line=line,
+                hint="check indentation and quoting near this line (a tab, an unclosed quote "
+                "or a missing ':' are the usual causes)",
+            )
+        )
+    except yaml.YAMLError as exc:  # pragma: no cover - reader errors (bad bytes)
+        builder.diagnostics.append(Diagnostic(f"cannot read as YAML: {exc}", file=file))
+    return docs, builder.diagnostics
+
+
+def iter_objects(doc: Document) -> Iterator[Document]:
+    """Yield the objects of a document, unfolding ``kind: List`` (and ``XxxList``) recursively."""
+    data = doc.data
+    if (
+        isinstance(data, dict)
+        and isinstance(data.get("kind"), str)
+        and data["kind"].endswith("List")
+        and isinstance(data.get("items"), list)
+    ):
+        for i, item in enumerate(data["items"]):
+            sub = doc.positions.sub(("items", i))
+            yield from iter_objects(Document(doc.file, sub.lines.get((), doc.line), item, sub))
+        return
+    yield doc

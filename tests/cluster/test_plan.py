@@ -1,0 +1,114 @@
+"""Apply planning: workloads, scheduling, addresses, identities (pure)."""
+
+import ipaddress
+
+from cmesh.cluster import ClusterConfig, Inventory, plan_apply, plan_delete
+from cmesh.errors import Severity
+from cmesh.model import load_text
+
+CFG = ClusterConfig(
+    context="c1", name="c1", id=1, pod_cidr="10.1.0.0/16", node_cidr="172.18.0.0/24"
+)
+
+DEPLOY = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  replicas: 3
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: c, ports: [{name: http, containerPort: 8080}]}]}
+"""
+
+
+def resources(text):
+    res, diags = load_text(text, "t.yaml")
+    assert not [d for d in diags if d.severity is Severity.ERROR]
+    return res
+
+
+def test_deployment_becomes_pods_with_addresses_in_node_cidrs():
+    plan = plan_apply(CFG, {}, resources(DEPLOY))
+    inv = Inventory.build(plan.objects)
+    assert len(inv.pods) == 3
+    assert set(inv.namespaces) == {"shop"}
+    assert len(inv.nodes) == 2  # default nodes appear with the first pod
+    for p in inv.pods.values():
+        node = inv.nodes[p.node]
+        assert ipaddress.ip_address(p.ip) in ipaddress.ip_network(node.pod_cidr)
+        assert ipaddress.ip_network(node.pod_cidr).subnet_of(ipaddress.ip_network(CFG.pod_cidr))
+        assert p.workload_kind == "Deployment" and p.workload_name == "web"
+        assert p.named_port("http").port == 8080
+    assert len({p.ip for p in inv.pods.values()}) == 3
+
+
+def test_reapply_is_a_no_op_and_keeps_addresses():
+    first = plan_apply(CFG, {}, resources(DEPLOY)).objects
+    second = plan_apply(CFG, first, resources(DEPLOY)).objects
+    assert first == second
+
+
+def test_scaling_keeps_existing_pods():
+    first = plan_apply(CFG, {}, resources(DEPLOY)).objects
+    more = plan_apply(CFG, first, resources(DEPLOY.replace("replicas: 3", "replicas: 5"))).objects
+    before = {k: v["status"]["podIP"] for k, v in first.items() if k[0] == "Pod"}
+    after = {k: v["status"]["podIP"] for k, v in more.items() if k[0] == "Pod"}
+    assert len(after) == 5 and all(after[k] == ip for k, ip in before.items())
+
+
+def test_real_pods_owned_by_a_workload_prevent_expansion():
+    real = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web-abc-1
+  namespace: shop
+  labels: {app: web, pod-template-hash: abc}
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-abc, controller: true}]
+spec: {nodeName: real-node, containers: [{name: c}]}
+status: {podIP: 10.1.7.9}
+"""
+    plan = plan_apply(CFG, {}, resources(DEPLOY + "---\n" + real))
+    inv = Inventory.build(plan.objects)
+    assert list(inv.pods) == [("shop", "web-abc-1")]
+    pod = inv.pods[("shop", "web-abc-1")]
+    assert (pod.ip, pod.node) == ("10.1.7.9", "real-node")
+    assert (pod.workload_kind, pod.workload_name) == ("Deployment", "web")
+
+
+def test_pod_ip_outside_pod_cidr_is_reported():
+    pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: []}\nstatus: {podIP: 192.168.1.5}\n"
+    plan = plan_apply(CFG, {}, resources(pod))
+    assert any(d.code == "ip-outside-pod-cidr" for d in plan.diagnostics)
+    assert plan.ok
+
+
+def test_duplicate_pod_ips_are_an_error():
+    pods = "".join(
+        f"---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}}}\nspec: {{}}\nstatus: {{podIP: 10.1.0.9}}\n"
+        for i in range(2)
+    )
+    assert not plan_apply(CFG, {}, resources(pods)).ok
+
+
+def test_services_get_cluster_ips_and_keep_given_ones():
+    svc = "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 80}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: b}\nspec: {clusterIP: 10.96.0.50, ports: [{port: 80}]}\n"
+    inv = Inventory.build(plan_apply(CFG, {}, resources(svc)).objects)
+    assert inv.services[("default", "b")].cluster_ip == "10.96.0.50"
+    assert ipaddress.ip_address(inv.services[("default", "a")].cluster_ip) in ipaddress.ip_network(
+        CFG.service_cidr
+    )
+
+
+def test_identities_shared_by_same_labels_ref_2_10():
+    objs = plan_apply(CFG, {}, resources(DEPLOY)).objects
+    idents = [k for k in objs if k[0] == "CiliumIdentity"]
+    assert [k[2] for k in idents] == ["65536"]  # three pods, one identity, first id of cluster 1
+
+
+def test_delete_workload_removes_its_pods_and_identity():
+    objs = plan_apply(CFG, {}, resources(DEPLOY)).objects
+    plan, missing = plan_delete(CFG, objs, resources(DEPLOY))
+    assert not missing
+    assert not [k for k in plan.objects if k[0] in ("Pod", "CiliumIdentity")]

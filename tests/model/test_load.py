@@ -1,0 +1,184 @@
+"""Typed resources from manifests, with errors that say what, where and what to do."""
+
+import json
+
+import pytest
+
+from cmesh.errors import Severity
+from cmesh.model import load_text
+
+CNP = """\
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata:
+  name: p
+spec:
+  endpointSelector:
+    matchLabels:
+      app: web
+  ingress:
+  - toPorts:
+    - ports:
+      - port: "{port}"
+        protocol: TCP
+"""
+
+
+def errors(diags):
+    return [d for d in diags if d.severity is Severity.ERROR]
+
+
+def test_policy_loads_typed_with_namespace_default():
+    res, diags = load_text(CNP.format(port=80), "p.yaml")
+    assert not diags
+    (r,) = res
+    assert r.key == ("CiliumNetworkPolicy", "default", "p")
+    assert r.obj.rules[0].ingress[0].to_ports[0].ports[0].port == "80"
+
+
+def test_wrong_type_names_file_line_and_field_path():
+    text = CNP.format(port=80).replace("app: web", "app: 5")
+    _, diags = load_text(text, "policies.yaml")
+    (d,) = errors(diags)
+    assert d.render().startswith(
+        "policies.yaml:8: CiliumNetworkPolicy default/p: spec.endpointSelector.matchLabels.app: "
+        "expected a string, got 5 (int)"
+    )
+    assert d.hint == 'quote the value: "5"'
+
+
+def test_bad_port_is_located():
+    _, diags = load_text(CNP.format(port="eigh ty"), "policies.yaml")
+    (d,) = errors(diags)
+    assert d.line == 12
+    assert d.path == "spec.ingress[0].toPorts[0].ports[0].port"
+    assert "expected a port number (0-65535) or a port name" in d.message
+
+
+def test_missing_required_field():
+    text = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: np\nspec:\n  policyTypes: [Ingress]\n"
+    _, diags = load_text(text, "np.yaml")
+    (d,) = errors(diags)
+    assert d.path == "spec.podSelector"
+    assert d.message == "required field is missing"
+    assert d.line == 5
+
+
+def test_missing_name():
+    _, diags = load_text("apiVersion: v1\nkind: Pod\nmetadata: {}\n", "p.yaml")
+    (d,) = errors(diags)
+    assert d.path == "metadata.name" and "missing" in d.message
+
+
+def test_unknown_kind_is_skipped_with_a_warning_naming_it():
+    res, diags = load_text(
+        "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {name: x}\n",
+        "r.yaml",
+    )
+    assert res == []
+    (d,) = diags
+    assert d.severity is Severity.WARNING
+    assert "PrometheusRule" in d.message
+
+
+def test_unknown_field_in_policy_is_an_error_by_default_and_warn_downgrades_it():
+    text = CNP.format(port=80) + "  policyEnforcement: always\n"
+    res, diags = load_text(text, "p.yaml")
+    (d,) = errors(diags)
+    assert d.path == "spec.policyEnforcement" and d.line == 14
+    assert "enableDefaultDeny" in d.hint and "policy-enforcement always" in d.hint
+    res, diags = load_text(text, "p.yaml", unknown="warn")
+    assert [x.severity for x in diags] == [Severity.WARNING]
+    # the stored object is pruned, as a structural CRD schema prunes it
+    assert "policyEnforcement" not in res[0].raw["spec"]
+
+
+def test_typo_in_policy_field_suggests_the_right_name():
+    text = CNP.format(port=80).replace("toPorts", "toPort")
+    _, diags = load_text(text, "p.yaml")
+    assert any("did you mean 'toPorts'" in d.hint for d in diags)
+
+
+def test_namespace_flag_conflict_like_kubectl():
+    text = CNP.format(port=80).replace("  name: p\n", "  name: p\n  namespace: prod\n")
+    _, diags = load_text(text, "p.yaml", namespace="dev")
+    assert "does not match" in errors(diags)[0].message
+
+
+def test_kubectl_get_json_list_loads_unchanged():
+    dump = {
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": [
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {
+                    "name": "web-7d4b9c8f6d-x2x7k",
+                    "namespace": "shop",
+                    "labels": {"app": "web", "pod-template-hash": "7d4b9c8f6d"},
+                    "managedFields": [
+                        {"manager": "kube-controller-manager", "operation": "Update"}
+                    ],
+                    "ownerReferences": [
+                        {
+                            "apiVersion": "apps/v1",
+                            "kind": "ReplicaSet",
+                            "name": "web-7d4b9c8f6d",
+                            "uid": "u",
+                            "controller": True,
+                        }
+                    ],
+                    "resourceVersion": "123",
+                    "uid": "abc",
+                },
+                "spec": {
+                    "nodeName": "n1",
+                    "containers": [
+                        {
+                            "name": "c",
+                            "image": "i",
+                            "ports": [{"containerPort": 80, "name": "http", "protocol": "TCP"}],
+                        }
+                    ],
+                },
+                "status": {
+                    "phase": "Running",
+                    "podIP": "10.1.2.3",
+                    "conditions": [{"type": "Ready", "status": "True"}],
+                },
+            }
+        ],
+        "metadata": {"resourceVersion": ""},
+    }
+    res, diags = load_text(json.dumps(dump, indent=4), "dump.json")
+    assert not diags
+    assert res[0].raw["status"]["podIP"] == "10.1.2.3"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("apiVersion: v1\nkind: Pod\n", "required field is missing"),
+        (
+            "apiVersion: cilium.io/v1\nkind: CiliumNetworkPolicy\nmetadata: {name: a}\n",
+            "is not served",
+        ),
+        ("- a\n- b\n", "expected a Kubernetes object"),
+        ("apiVersion: v1\nkind: Pod\nmetadata: {name: Bad_Name}\n", "invalid name"),
+        (
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: a, labels: {app: 'x y'}}\n",
+            "invalid label value",
+        ),
+    ],
+    ids=["no-metadata", "wrong-api-version", "not-a-mapping", "bad-name", "bad-label"],
+)
+def test_structural_errors(text, message):
+    _, diags = load_text(text, "x.yaml")
+    assert any(message in d.message for d in errors(diags)), [d.render() for d in diags]
+
+
+def test_every_error_of_a_document_is_reported_at_once():
+    text = CNP.format(port="eigh ty").replace("app: web", "app: 5")
+    _, diags = load_text(text, "p.yaml")
+    assert len(errors(diags)) == 2

@@ -1,0 +1,60 @@
+"""YAML/JSON parsing with line numbers (cmesh.model.source)."""
+
+from cmesh.model import parse_documents, render_path
+from cmesh.model.source import iter_objects
+
+
+def test_every_field_has_its_line():
+    docs, diags = parse_documents("a: 1\nb:\n  c:\n  - x\n  - y: 2\n", "f.yaml")
+    assert not diags
+    d = docs[0]
+    assert d.line_of(("a",)) == 1
+    assert d.line_of(("b", "c")) == 3
+    assert d.line_of(("b", "c", 1, "y")) == 5
+    # unknown paths fall back to the nearest known parent
+    assert d.line_of(("b", "c", 1, "zzz")) == 5
+
+
+def test_multi_document_lines_are_file_relative():
+    docs, _ = parse_documents("a: 1\n---\nb: 2\n---\n\n---\nc: 3\n", "f.yaml")
+    assert [d.line for d in docs] == [1, 3, 7]
+    assert [d.data for d in docs] == [{"a": 1}, {"b": 2}, {"c": 3}]
+
+
+def test_syntax_error_names_file_and_line():
+    _, diags = parse_documents("a: 1\nb: [1, 2\nc: 3\n", "bad.yaml")
+    assert len(diags) == 1
+    assert diags[0].file == "bad.yaml" and diags[0].line >= 2
+    assert "YAML syntax error" in diags[0].message
+
+
+def test_duplicate_keys_are_an_error_as_in_kubectl_strict_decoding():
+    _, diags = parse_documents("a: 1\na: 2\n", "f.yaml")
+    assert [d.message for d in diags] == ["duplicate key 'a'"]
+    assert diags[0].line == 2
+
+
+def test_yaml_1_1_booleans_like_sigs_k8s_yaml():
+    docs, _ = parse_documents("a: yes\nb: 'yes'\nc: on\n", "f.yaml")
+    assert docs[0].data == {"a": True, "b": "yes", "c": True}
+
+
+def test_json_is_read_with_lines():
+    docs, diags = parse_documents(
+        '{\n  "kind": "List",\n  "items": [\n    {"a": 1}\n  ]\n}\n', "f.json"
+    )
+    assert not diags
+    objs = list(iter_objects(docs[0]))
+    assert objs[0].data == {"a": 1} and objs[0].line == 4
+
+
+def test_list_kind_is_unfolded_with_positions():
+    text = "kind: List\nitems:\n- kind: A\n  x: 1\n- kind: B\n  y: 2\n"
+    docs, _ = parse_documents(text, "f.yaml")
+    objs = list(iter_objects(docs[0]))
+    assert [o.data["kind"] for o in objs] == ["A", "B"]
+    assert objs[1].line_of(("y",)) == 6
+
+
+def test_render_path():
+    assert render_path(("spec", "ingress", 0, "toPorts", 1)) == "spec.ingress[0].toPorts[1]"
