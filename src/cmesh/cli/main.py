@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "delete": ("cmesh.cli.resources", "delete"),
     "get": ("cmesh.cli.resources", "get"),
     "demo": ("cmesh.cli.demo", "demo"),
+    "policy": ("cmesh.cli.policy", "policy"),
 }
 
 

@@ -13,6 +13,7 @@ from cmesh.cluster import IDENTITY_KIND, ObjKey, identity_labels
 from cmesh.errors import Diagnostic, InvalidArgument, NotFound
 from cmesh.labels import Labels, parse_selector
 from cmesh.model import KINDS, Resource, UnknownFields, kind_for, load_text
+from cmesh.policy import validate_all
 from cmesh.registry import ClusterRegistry, check, read_sources
 
 
@@ -94,6 +95,7 @@ def apply(
 ) -> None:
     """Apply manifests to a cluster, all or nothing."""
     resources, diags = load_paths(paths, namespace, _VALIDATE[validate_], recursive)  # type: ignore[arg-type]
+    diags += validate_all(resources)
     warnings = check(diags)
     state.console.diagnostics(warnings)
     cfg = state.home.cluster(state.context)

@@ -37,7 +37,7 @@ from cmesh.cluster.inventory import (
     workload_of,
 )
 from cmesh.errors import Diagnostic, Severity
-from cmesh.model import WORKLOAD_KINDS, Resource, expand
+from cmesh.model import WORKLOAD_KINDS, Resource, expand, positions_dict
 
 Objects = dict[ObjKey, dict[str, Any]]
 
@@ -47,6 +47,7 @@ class Plan:
     objects: Objects
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sources: dict[ObjKey, str] = field(default_factory=dict)
+    lines: dict[ObjKey, dict[str, int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -77,6 +78,8 @@ def plan_apply(
             }
         objs[r.key] = raw
         plan.sources[r.key] = str(r.source)
+        if r.info.policy:
+            plan.lines[r.key] = positions_dict(r)
         if r.kind in WORKLOAD_KINDS:
             applied_workloads.append(r.key)
     _ensure_namespaces(objs)

@@ -313,7 +313,9 @@ class MemoryStore(Store):
                 events.append(self._put_one(op, rev))
             elif op.prefix:
                 lo, hi = self._range(op.key)
-                events.extend(self._delete_one(k, rev) for k in self._keys[lo:hi])
+                doomed = self._keys[lo:hi]
+                del self._keys[lo:hi]  # one slice, not one list shift per key
+                events.extend(self._forget(k, rev) for k in doomed)
             elif op.key in self._kv:
                 events.append(self._delete_one(op.key, rev))
         self._commit(events, rev)
@@ -339,8 +341,12 @@ class MemoryStore(Store):
         return Event(EventType.PUT, kv, rev)
 
     def _delete_one(self, key: str, rev: int) -> Event:
-        self._detach(self._kv.pop(key))
         del self._keys[bisect.bisect_left(self._keys, key)]
+        return self._forget(key, rev)
+
+    def _forget(self, key: str, rev: int) -> Event:
+        """Drop ``key`` from the dict and its lease (not from ``_keys``): its DELETE event."""
+        self._detach(self._kv.pop(key))
         return Event(EventType.DELETE, deleted(key, rev), rev)
 
     def _detach(self, kv: KeyValue) -> None:

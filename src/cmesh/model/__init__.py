@@ -19,7 +19,16 @@ from cmesh.model.ciliuml4 import (
 from cmesh.model.ciliumrule import EgressDenyRule, EgressRule, IngressDenyRule, IngressRule, Rule
 from cmesh.model.core import Namespace, Node, Pod, Secret, Service, ServiceAccount
 from cmesh.model.kinds import KINDS, POLICY_KINDS, WORKLOAD_KINDS, KindInfo, kind_for
-from cmesh.model.load import NOT_CILIUM, Resource, Source, UnknownFields, load, load_text
+from cmesh.model.load import (
+    NOT_CILIUM,
+    Resource,
+    Source,
+    UnknownFields,
+    from_stored,
+    load,
+    load_text,
+    positions_dict,
+)
 from cmesh.model.networkpolicy import NetworkPolicy
 from cmesh.model.selector import EndpointSelector, Requirement
 from cmesh.model.source import Document, Positions, parse_documents, render_path
@@ -65,9 +74,11 @@ __all__ = [
     "TLSContext",
     "UnknownFields",
     "expand",
+    "from_stored",
     "kind_for",
     "load",
     "load_text",
     "parse_documents",
+    "positions_dict",
     "render_path",
 ]

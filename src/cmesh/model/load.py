@@ -366,3 +366,33 @@ def _model_at(obj: Any, path: tuple[str | int, ...]) -> Model | None:
 
 def _field_names(model: Model) -> list[str]:
     return [i.alias or f for f, i in type(model).model_fields.items()]
+
+
+def from_stored(
+    obj: dict[str, Any], source: str = "", lines: dict[str, int] | None = None
+) -> Resource:
+    """Re-type an object read back from the store (it was valid when applied).
+
+    ``source`` is the ``file:line`` it was applied from and ``lines`` its field positions
+    (``render_path`` form), so explanations can still point at the user's file.
+    """
+    file, _, line = source.rpartition(":")
+    if not line.isdigit():
+        file, line = source, "0"
+    positions = Positions({_parse_path(k): v for k, v in (lines or {}).items()})
+    doc = Document(file or "<store>", int(line), obj, positions)
+    resources, diags = load([doc], unknown="ignore")
+    if not resources:
+        raise ValueError("stored object no longer loads: " + "; ".join(d.render() for d in diags))
+    return resources[0]
+
+
+def _parse_path(text: str) -> tuple[str | int, ...]:
+    out: list[str | int] = []
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", text):
+        out.append(int(part[1:-1]) if part.startswith("[") else part)
+    return tuple(out)
+
+
+def positions_dict(res: Resource) -> dict[str, int]:
+    return {render_path(k): v for k, v in res.positions.lines.items() if k}

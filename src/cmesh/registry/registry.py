@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cmesh.cluster import ClusterConfig, Inventory, ObjKey, Plan, plan_apply, plan_delete
-from cmesh.errors import Conflict, Diagnostic, InvalidManifest, Severity
+from cmesh.errors import Conflict, Diagnostic, InvalidManifest, InvalidPolicy, Severity
 from cmesh.kvstore import Compare, Delete, Put, Store
 from cmesh.model import Resource
+from cmesh.policy import validate_all
 from cmesh.registry import keys
 
 MAX_ATTEMPTS = 30
@@ -37,10 +38,20 @@ class Change:
     revision: int = 0
 
 
-def _encode(obj: dict[str, Any], source: str) -> bytes:
-    return json.dumps(
-        {"object": obj, "source": source}, sort_keys=True, separators=(",", ":")
-    ).encode()
+def _encode(obj: dict[str, Any], source: str, lines: dict[str, int] | None = None) -> bytes:
+    env: dict[str, Any] = {"object": obj, "source": source}
+    if lines:
+        env["lines"] = lines
+    return json.dumps(env, sort_keys=True, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True)
+class Stored:
+    """An object as kept in the store: the object, where it was applied from, field lines."""
+
+    obj: dict[str, Any]
+    source: str
+    lines: dict[str, int]
 
 
 class ClusterRegistry:
@@ -48,19 +59,22 @@ class ClusterRegistry:
         self.store = store
         self.cfg = cfg
 
-    def snapshot(self) -> tuple[dict[ObjKey, dict[str, Any]], dict[ObjKey, str], int]:
-        """All objects of the cluster, their sources, and the store revision of the read."""
+    def stored(self) -> tuple[dict[ObjKey, Stored], int]:
+        """All objects of the cluster as stored, and the store revision of the read."""
         kvs, rev = self.store.list(keys.registry_prefix(self.cfg.name))
-        objs: dict[ObjKey, dict[str, Any]] = {}
-        sources: dict[ObjKey, str] = {}
+        out: dict[ObjKey, Stored] = {}
         for kv in kvs:
             k = keys.parse_object_key(self.cfg.name, kv.key)
             if k is None:
                 continue
             env = json.loads(kv.value)
-            objs[k] = env["object"]
-            sources[k] = env.get("source", "")
-        return objs, sources, rev
+            out[k] = Stored(env["object"], env.get("source", ""), env.get("lines") or {})
+        return out, rev
+
+    def snapshot(self) -> tuple[dict[ObjKey, dict[str, Any]], dict[ObjKey, str], int]:
+        """All objects of the cluster, their sources, and the store revision of the read."""
+        stored, rev = self.stored()
+        return {k: s.obj for k, s in stored.items()}, {k: s.source for k, s in stored.items()}, rev
 
     def objects(self) -> dict[ObjKey, dict[str, Any]]:
         return self.snapshot()[0]
@@ -69,6 +83,13 @@ class ClusterRegistry:
         return Inventory.build(self.objects())
 
     def apply(self, resources: Sequence[Resource], *, dry_run: bool = False) -> Change:
+        """Validate policies as Cilium would (ref §1.2-§1.11), then apply all or nothing."""
+        found = list(validate_all(resources))
+        InvalidPolicy.raise_if_errors(found)
+        change = self._apply(resources, dry_run)
+        return change
+
+    def _apply(self, resources: Sequence[Resource], dry_run: bool) -> Change:
         return self._commit(
             lambda cur: (plan_apply(self.cfg, cur, resources), []), resources, dry_run
         )
@@ -80,7 +101,10 @@ class ClusterRegistry:
         name = self.cfg.name
         for _attempt in range(MAX_ATTEMPTS):
             epoch = self.store.get(keys.epoch_key(name))
-            current, sources, _ = self.snapshot()
+            stored, _ = self.stored()
+            current = {k: s.obj for k, s in stored.items()}
+            sources = {k: s.source for k, s in stored.items()}
+            lines = {k: s.lines for k, s in stored.items()}
             plan, missing = planner(current)
             plan: Plan
             if not plan.ok:
@@ -89,7 +113,7 @@ class ClusterRegistry:
             change = self._diff(current, sources, plan, resources)
             change.not_found = list(missing)
             change.warnings = [d for d in plan.diagnostics if d.severity is Severity.WARNING]
-            ops = self._ops(current, sources, plan)
+            ops = self._ops(current, sources, lines, plan)
             if dry_run or not ops:
                 return change
             res = self.store.txn(
@@ -106,16 +130,21 @@ class ClusterRegistry:
         )
 
     def _ops(
-        self, current: dict[ObjKey, dict[str, Any]], sources: dict[ObjKey, str], plan: Plan
+        self,
+        current: dict[ObjKey, dict[str, Any]],
+        sources: dict[ObjKey, str],
+        lines: dict[ObjKey, dict[str, int]],
+        plan: Plan,
     ) -> list[Put | Delete]:
         ops: list[Put | Delete] = []
         for k in sorted(set(current) - set(plan.objects)):
             ops.append(Delete(keys.object_key(self.cfg.name, k)))
         for k, obj in sorted(plan.objects.items()):
             src = plan.sources.get(k, sources.get(k, ""))
-            if current.get(k) == obj and sources.get(k, "") == src:
+            ln = plan.lines.get(k, lines.get(k, {}))
+            if current.get(k) == obj and sources.get(k, "") == src and lines.get(k, {}) == ln:
                 continue
-            ops.append(Put(keys.object_key(self.cfg.name, k), _encode(obj, src)))
+            ops.append(Put(keys.object_key(self.cfg.name, k), _encode(obj, src, ln)))
         return ops
 
     @staticmethod

@@ -1,0 +1,103 @@
+"""``cmesh policy``: trace flows, show the rules in force, list selectors."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from cmesh.cli.options import State, context_option, output_option, pass_state
+
+
+@click.group()
+def policy() -> None:
+    """Explain policy decisions."""
+
+
+@policy.command()
+@click.option("--from", "src", metavar="SRC", help="NS/POD, CLUSTER/NS/POD or an IP.")
+@click.option("--to", "dst", metavar="DST", help="NS/POD, CLUSTER/NS/POD, an IP or svc:NS/NAME.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    help="Destination port (service port for svc:).",
+)
+@click.option(
+    "--protocol",
+    type=click.Choice(["TCP", "UDP", "SCTP", "ICMP"], case_sensitive=False),
+    default="TCP",
+    show_default=True,
+)
+@click.option(
+    "--queries",
+    type=click.File("r"),
+    metavar="FILE.jsonl",
+    help="One JSON query per line ('-' for stdin).",
+)
+@output_option("text", "json", "jsonl", default="text")
+@context_option
+@pass_state
+def trace(
+    state: State,
+    src: str | None,
+    dst: str | None,
+    port: int,
+    protocol: str,
+    queries: object,
+    output: str,
+) -> None:
+    """Trace a flow through egress and ingress policy, and explain the verdict."""
+    from cmesh.cli.tracefmt import trace_dict, trace_story
+    from cmesh.datapath import load_mesh, parse_end
+    from cmesh.datapath import trace as do_trace
+    from cmesh.errors import CmeshError, InvalidArgument
+    from cmesh.policy import Protocol
+
+    mesh = load_mesh(state.home)
+    context = state.home.cluster(state.context).name
+    if queries is not None:
+        from cmesh.cli.queries import run_queries
+
+        run_queries(mesh, context, queries, sys.stdout)  # type: ignore[arg-type]
+        return
+    if not src or not dst:
+        raise InvalidArgument(
+            "give --from and --to (or --queries FILE)",
+            hint="e.g. cmesh policy trace --from default/frontend-x --to svc:default/payment-service --port 80",
+        )
+    proto = Protocol.parse(protocol)
+    try:
+        t = do_trace(
+            mesh, parse_end(mesh, src, context), parse_end(mesh, dst, context), proto, port
+        )
+    except CmeshError:
+        raise
+    if output == "text":
+        state.console.print(trace_story(t))
+    else:
+        state.console.raw(json.dumps(trace_dict(t), indent=None if output == "jsonl" else 2))
+
+
+@policy.command("get")
+@click.argument("pod", required=False, metavar="[NS/POD]")
+@output_option("text", "json", default="text")
+@context_option
+@pass_state
+def get_(state: State, pod: str | None, output: str) -> None:
+    """Show the rules in force for an endpoint (or every policy of the cluster)."""
+    from cmesh.cli.policyshow import show_policies
+
+    show_policies(state, pod, output)
+
+
+@policy.command()
+@output_option("text", "json", default="text")
+@context_option
+@pass_state
+def selectors(state: State, output: str) -> None:
+    """Each selector with the identities it selects and the rules using it."""
+    from cmesh.cli.policyshow import show_selectors
+
+    show_selectors(state, output)

@@ -1,0 +1,155 @@
+"""``policy get`` and ``policy selectors``: the engine's state, rendered."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cmesh.cli.options import State
+from cmesh.cli.render import table
+from cmesh.cli.tracefmt import ref_dict
+from cmesh.datapath import load_mesh
+from cmesh.datapath.trace import find_pod
+from cmesh.identity import describe
+from cmesh.policy import Direction, PolicyEntry
+
+
+def _entry_dict(e: PolicyEntry) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "direction": e.direction.value,
+        "action": "deny" if e.deny else "allow",
+        "peer": str(e.selector),
+        "protocol": e.protocol.value,
+        "ports": e.named or str(e.ports),
+        "policy": ref_dict(e.origin),
+        "path": e.path,
+    }
+    if e.l7 is not None:
+        out["l7"] = [str(r) for r in (e.l7.http or e.l7.dns or e.l7.other)]
+    if e.auth:
+        out["auth"] = e.auth
+    if e.audit:
+        out["audit"] = True
+    return out
+
+
+def show_policies(state: State, pod: str | None, output: str) -> None:
+    mesh = load_mesh(state.home)
+    cluster = state.home.cluster(state.context).name
+    view = mesh.view(cluster)
+    if pod is None:
+        rows = []
+        data = []
+        for key, res in sorted(view.policies.items()):
+            rules = view.engine.repo.policies.get(key, ())
+            subjects = set()
+            for r in rules:
+                subjects |= view.engine.cache.get(r.subject) & view.engine.local
+            eps = [e for e in view.endpoints.values() if e.identity in subjects]
+            data.append(
+                {
+                    "kind": key[0],
+                    "namespace": key[1],
+                    "name": key[2],
+                    "rules": len(rules),
+                    "endpoints": sorted(f"{e.namespace}/{e.name}" for e in eps),
+                    "source": str(res.source),
+                }
+            )
+            rows.append(
+                (
+                    key[0],
+                    f"{key[1]}/{key[2]}" if key[1] else key[2],
+                    str(len(rules)),
+                    str(len(eps)),
+                    str(res.source),
+                )
+            )
+        if output == "json":
+            state.console.raw(json.dumps(data, indent=2))
+        else:
+            state.console.print(table(("KIND", "NAME", "RULES", "ENDPOINTS", "SOURCE"), rows))
+        return
+    ns, _, name = pod.rpartition("/")
+    peer = find_pod(mesh, cluster, ns or "default", name)
+    ep = peer.endpoint
+    assert ep is not None
+    sp = view.engine.selector_policy(ep.identity)
+    data = {
+        "endpoint": f"{ep.namespace}/{ep.name}",
+        "identity": ep.identity,
+        "labels": ep.labels.sorted_strings(),
+        "default_deny": {
+            d.value: bool(sp.deny_by_default[d]) or view.cfg.policy_enforcement.value == "always"
+            for d in Direction
+        },
+        "default_deny_by": {
+            d.value: [ref_dict(r) for r in sp.deny_by_default[d]] for d in Direction
+        },
+        "rules": [_entry_dict(e) for e in sp.entries],
+    }
+    if output == "json":
+        state.console.raw(json.dumps(data, indent=2))
+        return
+    lines = [
+        f"Endpoint {ep.namespace}/{ep.name} in {cluster}, identity {ep.identity}",
+        "Labels: " + ", ".join(ep.labels.sorted_strings()),
+    ]
+    for d in Direction:
+        dd = data["default_deny"][d.value]
+        by = ", ".join(str(r) for r in sp.deny_by_default[d])
+        lines.append(
+            f"{d.value.capitalize()}: {'default deny' + (' (by ' + by + ')' if by else '') if dd else 'allow by default (no selecting rule asks for default deny)'}"
+        )
+    rows = [
+        (
+            e.direction.value,
+            "deny" if e.deny else "allow",
+            str(e.selector),
+            f"{e.named or e.ports}/{e.protocol.value}",
+            (" ".join(str(r) for r in (e.l7.http or e.l7.dns)) if e.l7 else ""),
+            f"{e.origin} {e.path}",
+        )
+        for e in sp.entries
+    ]
+    lines.append("")
+    lines.append(
+        table(("DIRECTION", "ACTION", "PEER", "PORTS", "L7", "FROM"), rows)
+        if rows
+        else "No rules select this endpoint."
+    )
+    state.console.print("\n".join(lines))
+
+
+def show_selectors(state: State, output: str) -> None:
+    mesh = load_mesh(state.home)
+    view = mesh.view(state.home.cluster(state.context).name)
+    engine = view.engine
+    users: dict[str, list[str]] = {}
+    for r in engine.repo.rules():
+        users.setdefault(str(r.subject), []).append(f"{r.ref} (subject)")
+        for e in r.elements:
+            if e.allows_nothing:
+                continue
+            for sel in e.peers if e.peers is not None else ():
+                users.setdefault(str(sel), []).append(f"{r.ref} {e.path}")
+    data = []
+    for sel, ids in sorted(engine.cache.selections.items(), key=lambda kv: str(kv[0])):
+        names = sorted(describe(i) if i else "(all)" for i in ids)
+        data.append(
+            {
+                "selector": str(sel),
+                "identities": sorted(ids),
+                "users": sorted(set(users.get(str(sel), []))),
+            }
+        )
+        data[-1]["display"] = names
+    if output == "json":
+        state.console.raw(
+            json.dumps([{k: v for k, v in d.items() if k != "display"} for d in data], indent=2)
+        )
+        return
+    rows = [
+        (d["selector"], ", ".join(d["display"]) or "(none)", "; ".join(d["users"])) for d in data
+    ]
+    state.console.print(table(("SELECTOR", "IDENTITIES", "USED BY"), rows))

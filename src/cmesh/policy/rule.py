@@ -1,0 +1,181 @@
+"""The engine's own form of a policy rule: selectors compiled, peers and ports normalised.
+
+What users write (``cmesh.model``) is translated into these values by
+:mod:`cmesh.policy.importer`; nothing downstream sees YAML.  One :class:`PolicyRule` is one
+Cilium ``api.Rule`` (a CNP has one per ``spec``/``specs`` entry; a NetworkPolicy becomes one).
+Each ingress/egress list entry becomes a :class:`RuleElement` whose fields are ANDed; elements
+are ORed (ref §1.3).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+from cmesh.labels import EndpointSelector
+from cmesh.policy.types import Direction, PolicyRef, PortRange, Protocol
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class CIDRSelector:
+    """A CIDR peer: ``prefix`` minus ``excepts`` (ref §1.5).  Matches CIDR identities only."""
+
+    prefix: str
+    excepts: tuple[str, ...] = ()
+
+    def contains_prefix(self, other: str) -> bool:
+        """Does this selector cover every address of ``other`` (a CIDR identity's prefix)?"""
+        net = ipaddress.ip_network(self.prefix)
+        q = ipaddress.ip_network(other)
+        if q.version != net.version or not q.subnet_of(net):  # type: ignore[arg-type]
+            return False
+        return not any(q.subnet_of(ipaddress.ip_network(e)) for e in self.excepts)  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        return self.prefix + (f" except {','.join(self.excepts)}" if self.excepts else "")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class FQDNSelector:
+    """A ``toFQDNs`` peer (ref §1.7): matches identities of IPs learned for matching names."""
+
+    match_name: str = ""
+    match_pattern: str = ""
+
+    def __str__(self) -> str:
+        return f"fqdn:{self.match_name or self.match_pattern}"
+
+
+Selector = EndpointSelector | CIDRSelector | FQDNSelector
+
+
+@dataclass(frozen=True, slots=True)
+class PortProto:
+    """One port spec of a rule: a protocol with a port range, or a named port."""
+
+    protocol: Protocol
+    ports: PortRange
+    named: str = ""
+
+    def __str__(self) -> str:
+        p = self.named or str(self.ports)
+        return f"{p}/{self.protocol.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class HTTPRule:
+    method: str = ""
+    path: str = ""
+    host: str = ""
+    headers: tuple[str, ...] = ()
+    header_matches: tuple[tuple[str, str, str, str], ...] = ()  # (name, value, secret, mismatch)
+
+    def __str__(self) -> str:
+        parts = [self.method or "*", self.path or "/*"]
+        if self.host:
+            parts.append(f"host={self.host}")
+        parts += [f"[{h}]" for h in self.headers]
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class DNSRule:
+    match_name: str = ""
+    match_pattern: str = ""
+
+    def __str__(self) -> str:
+        return self.match_name or self.match_pattern
+
+
+@dataclass(frozen=True, slots=True)
+class L7:
+    """The L7 part of a port rule: one parser type per rule (ref §1.10)."""
+
+    kind: str  # "http" | "dns" | "kafka" | "generic"
+    http: tuple[HTTPRule, ...] = ()
+    dns: tuple[DNSRule, ...] = ()
+    other: tuple[Any, ...] = ()
+
+    @property
+    def wildcard(self) -> bool:
+        """An L7 rule list that allows everything (an empty HTTP rule, ``matchPattern: '*'``)."""
+        if self.kind == "http":
+            return any(r == HTTPRule() for r in self.http)
+        if self.kind == "dns":
+            return any(r.match_pattern.strip("*.") == "" and r.match_pattern for r in self.dns)
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class TLS:
+    secret_namespace: str = ""
+    secret_name: str = ""
+    inline: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PortRule:
+    """One ``toPorts`` entry: its ports and what applies on them beyond L4."""
+
+    ports: tuple[PortProto, ...]
+    l7: L7 | None = None
+    server_names: tuple[str, ...] = ()
+    terminating_tls: TLS | None = None
+    originating_tls: TLS | None = None
+    listener: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ICMPType:
+    family: str  # "IPv4" | "IPv6"
+    type: int
+
+
+@dataclass(frozen=True, slots=True)
+class RuleElement:
+    """One entry of ``ingress``/``ingressDeny``/``egress``/``egressDeny``.
+
+    ``peers`` is ``None`` when no L3 field was written (every peer, ref §1.3) and ``()`` when
+    a peer field was written empty (no peer).  ``port_rules`` is ``None`` for "all ports and
+    protocols" (an L3-only rule).  ``allows_nothing`` marks ``{}`` (ref §2.3).
+    """
+
+    direction: Direction
+    deny: bool
+    peers: tuple[Selector, ...] | None
+    peer_kind: str
+    port_rules: tuple[PortRule, ...] | None
+    icmps: tuple[ICMPType, ...] | None = None
+    auth: str = ""
+    path: str = ""
+    line: int = 0
+    allows_nothing: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRule:
+    """A rule with its subject, elements and default-deny posture per direction (ref §2.2)."""
+
+    ref: PolicyRef
+    subject: EndpointSelector
+    elements: tuple[RuleElement, ...]
+    default_deny_ingress: bool
+    default_deny_egress: bool
+    audit: bool = False
+    log: str = ""
+    description: str = ""
+    labels: tuple[str, ...] = field(default=())
+
+    def elements_for(self, direction: Direction) -> tuple[RuleElement, ...]:
+        return tuple(e for e in self.elements if e.direction is direction)
+
+    def default_deny(self, direction: Direction) -> bool:
+        return (
+            self.default_deny_ingress
+            if direction is Direction.INGRESS
+            else self.default_deny_egress
+        )
+
+    def has_section(self, direction: Direction) -> bool:
+        return any(e.direction is direction for e in self.elements)

@@ -1,0 +1,161 @@
+"""Leaf value types of the policy engine: directions, protocols, verdicts, reasons, references.
+
+Names and numbers are Cilium's and Hubble's (ref §2.5, §4.1), so they print the way a Cilium
+user reads them.  This module imports nothing else of cmesh.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Direction(enum.Enum):
+    INGRESS = "ingress"
+    EGRESS = "egress"
+
+    @property
+    def hubble(self) -> str:
+        """``INGRESS``/``EGRESS``, Hubble's TrafficDirection names."""
+        return self.name
+
+
+class Protocol(enum.Enum):
+    """L4 protocols a policy key can name.  ``ANY`` in a key means every protocol (L3-only)."""
+
+    TCP = "TCP"
+    UDP = "UDP"
+    SCTP = "SCTP"
+    ICMP = "ICMP"
+    ICMPV6 = "ICMPv6"
+    VRRP = "VRRP"
+    IGMP = "IGMP"
+    ANY = "ANY"
+
+    @classmethod
+    def parse(cls, text: str) -> Protocol:
+        low = text.strip().upper()
+        for p in cls:
+            if p.value.upper() == low or p.name == low:
+                return p
+        if low in ("ICMPV4", "ICMP4"):
+            return cls.ICMP
+        raise ValueError(f"unknown protocol {text!r}")
+
+
+#: ``protocol: ANY`` (or empty) in toPorts expands to these three (ref §1.8).
+ANY_L4 = (Protocol.TCP, Protocol.UDP, Protocol.SCTP)
+
+
+class Verdict(enum.Enum):
+    """Hubble's flow verdicts (ref §4.1)."""
+
+    VERDICT_UNKNOWN = 0
+    FORWARDED = 1
+    DROPPED = 2
+    ERROR = 3
+    AUDIT = 4
+    REDIRECTED = 5
+    TRACED = 6
+    TRANSLATED = 7
+
+
+class DropReason(enum.Enum):
+    """Drop reasons used by the policy engine and datapath, with Hubble's numbers (ref §4.1)."""
+
+    DROP_REASON_UNKNOWN = 0
+    POLICY_DENIED = 133
+    STALE_OR_UNROUTABLE_IP = 151
+    SERVICE_BACKEND_NOT_FOUND = 158
+    UNKNOWN_L3_TARGET_ADDRESS = 150
+    POLICY_DENY = 181
+    AUTH_REQUIRED = 189
+
+    @property
+    def text(self) -> str:
+        """The human string of ``pkg/monitor/api/drop.go`` (used by cilium_drop_count_total)."""
+        return _DROP_TEXT.get(self, self.name)
+
+
+_DROP_TEXT = {
+    DropReason.POLICY_DENIED: "Policy denied",
+    DropReason.POLICY_DENY: "Policy denied by denylist",
+    DropReason.AUTH_REQUIRED: "Authentication required",
+    DropReason.STALE_OR_UNROUTABLE_IP: "Stale or unroutable IP",
+    DropReason.SERVICE_BACKEND_NOT_FOUND: "Service backend not found",
+    DropReason.UNKNOWN_L3_TARGET_ADDRESS: "Unknown L3 target address",
+}
+
+
+class MatchType(enum.Enum):
+    """``policy_match_type`` of policy-verdict events (``pkg/monitor/api/types.go``)."""
+
+    NONE = 0
+    L3_ONLY = 1
+    L3_L4 = 2
+    L4_ONLY = 3
+    ALL = 4
+    L3_PROTO = 5
+    PROTO_ONLY = 6
+
+    @property
+    def text(self) -> str:
+        return {
+            0: "none",
+            1: "L3-Only",
+            2: "L3-L4",
+            3: "L4-Only",
+            4: "all",
+            5: "L3-Proto",
+            6: "Proto-Only",
+        }[self.value]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class PolicyRef:
+    """Which policy object (and which of its rules) something came from.
+
+    ``kind`` is CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy or NetworkPolicy;
+    ``rule`` indexes ``spec`` (0) then ``specs``; ``source`` is ``file:line``.
+    """
+
+    kind: str
+    namespace: str
+    name: str
+    rule: int = 0
+    source: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        return f"{self.kind} {where}"
+
+    @property
+    def short_kind(self) -> str:
+        return {
+            "CiliumNetworkPolicy": "CNP",
+            "CiliumClusterwideNetworkPolicy": "CCNP",
+            "NetworkPolicy": "KNP",
+        }.get(self.kind, self.kind)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class PortRange:
+    """An inclusive port range; ``0-65535`` is every port (``port: 0`` / no toPorts)."""
+
+    lo: int
+    hi: int
+
+    @property
+    def wildcard(self) -> bool:
+        return self.lo == 0 and self.hi == 65535
+
+    def contains(self, port: int) -> bool:
+        return self.lo <= port <= self.hi
+
+    def __str__(self) -> str:
+        if self.wildcard:
+            return "*"
+        return str(self.lo) if self.lo == self.hi else f"{self.lo}-{self.hi}"
+
+
+ALL_PORTS = PortRange(0, 65535)

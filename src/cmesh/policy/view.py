@@ -1,0 +1,163 @@
+"""A cluster as its agent sees it: endpoints with identities, and its policy engine.
+
+:func:`build_view` assembles a :class:`ClusterView` from the cluster's stored objects (pure: the
+caller reads the store).  Remote clusters' identities are added by the mesh layer with
+:meth:`ClusterView.add_remote_identity`; each cluster enforces only its own policies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cmesh.cluster import (
+    IDENTITY_KIND,
+    ClusterConfig,
+    Inventory,
+    ObjKey,
+    PodInfo,
+    endpoint_labels,
+    identity_labels,
+)
+from cmesh.identity import ReservedIdentity, reserved_identities
+from cmesh.labels import POLICY_LABEL_CLUSTER, Labels
+from cmesh.model import POLICY_KINDS, Resource, from_stored
+from cmesh.policy.engine import PolicyEngine
+from cmesh.policy.importer import CIDRGroupInfo, ImportContext, ServiceRefInfo, import_resource
+from cmesh.policy.lookup import Settings
+from cmesh.policy.selectorcache import IdentityInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """A pod as the datapath and Hubble see it."""
+
+    cluster: str
+    namespace: str
+    name: str
+    ip: str
+    node: str
+    identity: int
+    labels: Labels
+    pod: PodInfo
+
+    @property
+    def ref(self) -> str:
+        return f"{self.cluster}/{self.namespace}/{self.name}"
+
+
+@dataclass
+class ClusterView:
+    cfg: ClusterConfig
+    inventory: Inventory
+    engine: PolicyEngine
+    endpoints: dict[tuple[str, str], Endpoint] = field(default_factory=dict)
+    by_ip: dict[str, Endpoint] = field(default_factory=dict)
+    policies: dict[ObjKey, Resource] = field(default_factory=dict)
+    remote_endpoints: dict[str, Endpoint] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.cfg.name
+
+    def add_remote_identity(self, ident: int, labels: Labels) -> None:
+        cluster_label = labels.get(POLICY_LABEL_CLUSTER)
+        self.engine.upsert_identity(
+            IdentityInfo(ident, labels, cluster_label.value if cluster_label else "")
+        )
+
+    def add_remote_endpoint(self, ep: Endpoint) -> None:
+        self.remote_endpoints[ep.ip] = ep
+
+    def endpoint_for_ip(self, ip: str) -> Endpoint | None:
+        return self.by_ip.get(ip) or self.remote_endpoints.get(ip)
+
+
+def settings_of(cfg: ClusterConfig) -> Settings:
+    return Settings(
+        enforcement=cfg.policy_enforcement.value,
+        audit_mode=cfg.policy_audit_mode,
+        allow_localhost=cfg.allow_localhost,
+    )
+
+
+def import_context(cfg: ClusterConfig, inv: Inventory) -> ImportContext:
+    services = {
+        k: ServiceRefInfo(s.namespace, s.name, s.selector, s.labels)
+        for k, s in inv.services.items()
+    }
+    groups = {}
+    for (kind, _ns, name), obj in inv.objects.items():
+        if kind == "CiliumCIDRGroup":
+            meta = obj.get("metadata") or {}
+            groups[name] = CIDRGroupInfo(
+                name,
+                dict(meta.get("labels") or {}),
+                tuple((obj.get("spec") or {}).get("externalCIDRs") or ()),
+            )
+    return ImportContext(cfg.name, cfg.policy_default_local_cluster, services, groups)
+
+
+def build_view(
+    cfg: ClusterConfig,
+    objects: Mapping[ObjKey, Mapping[str, Any]],
+    sources: Mapping[ObjKey, str] | None = None,
+    lines: Mapping[ObjKey, Mapping[str, int]] | None = None,
+) -> ClusterView:
+    """Identities first, then policies: selectors are then evaluated through the label index."""
+    inv = Inventory.build(objects)
+    engine = PolicyEngine(cfg.name, settings_of(cfg))
+    view = ClusterView(cfg, inv, engine)
+    for ident, info in reserved_identities().items():
+        engine.upsert_identity(IdentityInfo(ident, info.labels))
+    by_labels: dict[Labels, int] = {}
+    for (kind, _ns, name), obj in objects.items():
+        if kind == IDENTITY_KIND:
+            by_labels[identity_labels(obj)] = int(name)
+    named: dict[int, set[tuple[str, str, int]]] = {}
+    for key, pod in sorted(inv.pods.items()):
+        if pod.host_network or not pod.ip:
+            continue
+        labels = endpoint_labels(pod, inv.namespaces.get(pod.namespace, {}), cfg.name)
+        ident = by_labels.get(labels)
+        if ident is None:
+            continue
+        ep = Endpoint(cfg.name, pod.namespace, pod.name, pod.ip, pod.node, ident, labels, pod)
+        view.endpoints[key] = ep
+        view.by_ip[pod.ip] = ep
+        named.setdefault(ident, set()).update(
+            (p.name, p.protocol, p.port) for p in pod.ports if p.name
+        )
+    for labels, ident in sorted(by_labels.items(), key=lambda kv: kv[1]):
+        engine.upsert_identity(
+            IdentityInfo(ident, labels, cfg.name),
+            local=True,
+            named_ports=sorted(named.get(ident, ())),
+        )
+    import_policies(view, objects, sources or {}, lines or {})
+    return view
+
+
+def import_policies(
+    view: ClusterView,
+    objects: Mapping[ObjKey, Mapping[str, Any]],
+    sources: Mapping[ObjKey, str],
+    lines: Mapping[ObjKey, Mapping[str, int]],
+) -> None:
+    ctx = import_context(view.cfg, view.inventory)
+    for key in sorted(k for k in objects if k[0] in POLICY_KINDS):
+        res = from_stored(dict(objects[key]), sources.get(key, ""), dict(lines.get(key, {})))
+        view.policies[key] = res
+        view.engine.set_policy(key, import_resource(res, ctx))
+
+
+def reserved_name(ident: int) -> str:
+    try:
+        return ReservedIdentity(ident).label_name
+    except ValueError:
+        return ""
+
+
+def local_identities(view: ClusterView) -> Iterable[IdentityInfo]:
+    return (view.engine.cache.identities[i] for i in sorted(view.engine.local))
