@@ -116,6 +116,8 @@ def pod_info(obj: Mapping[str, Any]) -> PodInfo:
     ports: list[NamedPort] = []
     for c in (spec.get("containers") or []) + (spec.get("initContainers") or []):
         for p in c.get("ports") or []:
+            if p.get("containerPort") is None:
+                continue
             ports.append(
                 NamedPort(p.get("name", ""), int(p["containerPort"]), p.get("protocol", "TCP"))
             )

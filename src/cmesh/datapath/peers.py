@@ -58,6 +58,17 @@ class Mesh:
     connected: dict[str, set[str]] = field(default_factory=dict)
     hosts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # world DNS: name -> IPs
 
+    def connect(self, a: str, b: str) -> None:
+        """Connect two clusters both ways, as ``clustermesh connect`` does: each imports the
+        other's identities (and so can select its pods) and sees its pods' addresses."""
+        for x, y in ((a, b), (b, a)):
+            self.connected.setdefault(x, set()).add(y)
+            src = self.views[y]
+            for ident in sorted(src.engine.local):
+                info = src.engine.identity(ident)
+                if info is not None:
+                    self.views[x].add_remote_identity(ident, info.labels)
+
     def view(self, cluster: str) -> ClusterView:
         return self.views[cluster]
 

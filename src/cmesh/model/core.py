@@ -19,7 +19,7 @@ Protocol = Literal["TCP", "UDP", "SCTP"]
 
 class ContainerPort(LenientModel):
     name: str = ""
-    container_port: int = Field(alias="containerPort", ge=0, le=65535)
+    container_port: int | None = Field(None, alias="containerPort", ge=0, le=65535)
     protocol: Protocol = "TCP"
 
 

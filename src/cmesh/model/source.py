@@ -166,8 +166,13 @@ def iter_objects(doc: Document) -> Iterator[Document]:
         and data["kind"].endswith("List")
         and isinstance(data.get("items"), list)
     ):
+        # A typed list (``NamespaceList``) may omit kind/apiVersion in its items; kubectl
+        # fills them in from the list, and so do we.
+        item_kind = data["kind"][: -len("List")]
         for i, item in enumerate(data["items"]):
             sub = doc.positions.sub(("items", i))
+            if item_kind and isinstance(item, dict) and "kind" not in item:
+                item = {"apiVersion": data.get("apiVersion", "v1"), "kind": item_kind, **item}
             yield from iter_objects(Document(doc.file, sub.lines.get((), doc.line), item, sub))
         return
     yield doc
