@@ -21,7 +21,16 @@ from cmesh.policy import Protocol, build_view, validate_all
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "netpol-analyzer"
 #: Scenarios whose features are all plain NetworkPolicy (no AdminNetworkPolicy, no ingress objects).
-NP_FEATURES = {"networkpolicy", "ipblock", "named-port", "endport", "udp", "sctp", "service", "no-policy"}
+NP_FEATURES = {
+    "networkpolicy",
+    "ipblock",
+    "named-port",
+    "endport",
+    "udp",
+    "sctp",
+    "service",
+    "no-policy",
+}
 
 CFG = ClusterConfig(
     context="corpus",
@@ -54,7 +63,11 @@ def load_case(case: dict[str, Any]) -> Loaded:
     resources = []
     for text, path in zip(case["manifests"], case["manifest_paths"], strict=True):
         # some scenarios name policies with '_', which the API server would refuse
-        text = re.sub(r"(?m)^(\s*name: )([a-z0-9_-]+_[a-z0-9_-]*)$", lambda m: m.group(1) + m.group(2).replace("_", "-"), text)
+        text = re.sub(
+            r"(?m)^(\s*name: )([a-z0-9_-]+_[a-z0-9_-]*)$",
+            lambda m: m.group(1) + m.group(2).replace("_", "-"),
+            text,
+        )
         res, diags = load_text(text, path, unknown="ignore")
         errors = [d for d in diags if d.severity is Severity.ERROR]
         assert not errors, [d.render() for d in errors]
@@ -78,7 +91,9 @@ def load_case(case: dict[str, Any]) -> Loaded:
         meta = obj.get("metadata") or {}
         owners = {("Pod", name), workload_of(meta)}
         # an owner reference without a kind is reported by netpol-analyzer as kind Pod
-        owners |= {(r.get("kind") or "Pod", r.get("name", "")) for r in meta.get("ownerReferences") or []}
+        owners |= {
+            (r.get("kind") or "Pod", r.get("name", "")) for r in meta.get("ownerReferences") or []
+        }
         for kind, owner in owners:
             pods.setdefault((ns, kind, owner), []).append(peer)
     return Loaded(mesh, pods)

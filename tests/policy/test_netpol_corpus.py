@@ -17,14 +17,19 @@ from cmesh.datapath import PeerKind
 from tests.policy.corpus import CORPUS, cases, ends, load_case, np_only, probes
 
 CASES = [c for c in cases() if np_only(c)]
-pytestmark = pytest.mark.skipif(not CORPUS.exists(), reason=f"conformance corpus not found at {CORPUS} (it lives in ../shared beside the repository)")
+pytestmark = pytest.mark.skipif(
+    not CORPUS.exists(),
+    reason=f"conformance corpus not found at {CORPUS} (it lives in ../shared beside the repository)",
+)
 
 
 def _split(case):
     loaded = load_case(case)
     plain, host = [], []
     for q, ok in probes(loaded, case):
-        hn = any(p.kind is PeerKind.NODE for r in (q["src_ref"], q["dst_ref"]) for p in ends(loaded, r))
+        hn = any(
+            p.kind is PeerKind.NODE for r in (q["src_ref"], q["dst_ref"]) for p in ends(loaded, r)
+        )
         (host if hn else plain).append((q, ok))
     return plain, host
 

@@ -44,7 +44,7 @@ def show_policies(state: State, pod: str | None, output: str) -> None:
             rules = view.engine.repo.policies.get(key, ())
             subjects = set()
             for r in rules:
-                subjects |= view.engine.cache.get(r.subject) & view.engine.local
+                subjects |= view.engine.subjects(r.subject)
             eps = [e for e in view.endpoints.values() if e.identity in subjects]
             data.append(
                 {

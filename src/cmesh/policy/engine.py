@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
 from cmesh.identity import MIN_LOCAL_IDENTITY
-from cmesh.labels import Label, Labels
+from cmesh.labels import EndpointSelector, Label, Labels
 from cmesh.policy.lookup import Decision, Settings, lookup
 from cmesh.policy.mapstate import MapState, materialize
 from cmesh.policy.repository import PolicyKey, Repository, cidr_prefixes, peer_selectors
@@ -89,7 +89,7 @@ class PolicyEngine:
             lambda: (set(), set())
         )
         for r in old:
-            for ident in self.cache.get(r.subject) & self.local:
+            for ident in self.subjects(r.subject):
                 changes[ident][0].add(r)
             self.cache.remove_selector(r.subject)
             for s in peer_selectors(r):
@@ -101,7 +101,8 @@ class PolicyEngine:
                 self._cidr_refs[p] += 1
         self._sync_cidr_identities()
         for r in new:
-            for ident in self.cache.add_selector(r.subject) & self.local:
+            self.cache.add_selector(r.subject)
+            for ident in self.subjects(r.subject):
                 changes[ident][1].add(r)
             for s in peer_selectors(r):
                 self.cache.add_selector(s)
@@ -137,6 +138,12 @@ class PolicyEngine:
             key=lambda x: -x[0].prefixlen,
         )
 
+    def subjects(self, sel: Selector) -> set[int]:
+        """Local identities a rule's subject selector selects (``{}``: every local endpoint)."""
+        if isinstance(sel, EndpointSelector) and sel.is_wildcard:
+            return set(self.local)
+        return set(self.cache.get(sel) & self.local)
+
     def world_identity(self, ip: str) -> int:
         """The identity the ipcache gives an address outside the mesh: its longest CIDR, or world."""
         addr = ipaddress.ip_address(ip)
@@ -150,7 +157,11 @@ class PolicyEngine:
         info = self.cache.identities.get(ident)
         if info is None:
             return
-        rules = frozenset(r for r in self.repo.rules() if ident in self.cache.get(r.subject))
+        rules = frozenset(
+            r
+            for r in self.repo.rules()
+            if r.subject.is_wildcard or ident in self.cache.get(r.subject)
+        )
         if self._subject_rules.get(ident) != rules:
             self._subject_rules[ident] = rules
             self._ms_cache.pop(ident, None)
