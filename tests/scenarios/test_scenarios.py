@@ -25,7 +25,7 @@ import yaml
 
 from cmesh.cluster import ClusterConfig, PolicyEnforcement, plan_apply
 from cmesh.datapath import Mesh, Peer, PeerKind, trace
-from cmesh.datapath.trace import find_pod, find_service
+from cmesh.datapath.tracer import find_pod, find_service
 from cmesh.errors import Severity
 from cmesh.model import load_text
 from cmesh.policy import Protocol, build_view, validate_all

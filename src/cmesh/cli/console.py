@@ -5,11 +5,19 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
-
-from rich.console import Console as RichConsole
-from rich.markup import escape
+from typing import TYPE_CHECKING
 
 from cmesh.errors import Diagnostic, Severity
+
+if TYPE_CHECKING:
+    from rich.console import Console as RichConsole
+
+
+def escape(text: str) -> str:
+    """Escape rich markup (rich is imported only when something is printed)."""
+    from rich.markup import escape as _escape
+
+    return _escape(text)
 
 
 @dataclass
@@ -20,6 +28,8 @@ class Console:
     _err: RichConsole | None = field(default=None, repr=False)
 
     def _make(self, stream: object) -> RichConsole:
+        from rich.console import Console as RichConsole
+
         force = {"always": True, "never": False}.get(self.color)
         no_color = self.color == "never" or bool(os.environ.get("NO_COLOR"))
         return RichConsole(

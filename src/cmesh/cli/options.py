@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from cmesh.cli.console import Console
-from cmesh.registry import Home
+
+if TYPE_CHECKING:
+    from cmesh.registry import Home
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,6 +27,8 @@ class State:
     @property
     def home(self) -> Home:
         if self._home is None:
+            from cmesh.registry import Home
+
             self._home = Home.open(self.home_path, self.kvstore)
         return self._home
 

@@ -9,7 +9,7 @@ from cmesh.cli.options import State
 from cmesh.cli.render import table
 from cmesh.cli.tracefmt import ref_dict
 from cmesh.datapath import load_mesh
-from cmesh.datapath.trace import find_pod
+from cmesh.datapath.tracer import find_pod
 from cmesh.identity import describe
 from cmesh.policy import Direction, PolicyEntry
 

@@ -101,6 +101,10 @@ def apply(
     cfg = state.home.cluster(state.context)
     change = ClusterRegistry(state.home.store, cfg).apply(resources, dry_run=dry_run != "none")
     state.console.diagnostics(change.warnings)
+    if change.revision:
+        from cmesh.datapath.load import load_view
+
+        load_view(state.home.store, cfg)  # compile now, so the next trace starts fast
     suffix = " (dry run)" if dry_run != "none" else ""
     verbs = (
         {k: "created" for k in change.created}

@@ -1,9 +1,25 @@
-"""The simulated datapath: peers and the ipcache, the policy stage, service translation."""
+"""The simulated datapath: peers and the ipcache, the policy stage, service translation.
 
-from cmesh.datapath.load import load_mesh
-from cmesh.datapath.peers import Mesh, Peer, PeerKind
-from cmesh.datapath.trace import Trace, parse_end, query_end, trace
-from cmesh.datapath.verdict import FlowVerdict, Side, decide
+Names are imported on first use (PEP 562) so that commands load only what they need."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS: dict[str, tuple[str, str]] = {
+    "FlowVerdict": ("cmesh.datapath.verdict", "FlowVerdict"),
+    "Mesh": ("cmesh.datapath.peers", "Mesh"),
+    "Peer": ("cmesh.datapath.peers", "Peer"),
+    "PeerKind": ("cmesh.datapath.peers", "PeerKind"),
+    "Side": ("cmesh.datapath.verdict", "Side"),
+    "Trace": ("cmesh.datapath.tracer", "Trace"),
+    "decide": ("cmesh.datapath.verdict", "decide"),
+    "load_mesh": ("cmesh.datapath.load", "load_mesh"),
+    "parse_end": ("cmesh.datapath.tracer", "parse_end"),
+    "query_end": ("cmesh.datapath.tracer", "query_end"),
+    "trace": ("cmesh.datapath.tracer", "trace"),
+}
 
 __all__ = [
     "FlowVerdict",
@@ -18,3 +34,23 @@ __all__ = [
     "query_end",
     "trace",
 ]
+
+if TYPE_CHECKING:
+    from cmesh.datapath.load import load_mesh
+    from cmesh.datapath.peers import Mesh, Peer, PeerKind
+    from cmesh.datapath.tracer import Trace, parse_end, query_end, trace
+    from cmesh.datapath.verdict import FlowVerdict, Side, decide
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attr = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

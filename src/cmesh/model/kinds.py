@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cmesh.model import cilium, core, networkpolicy, workloads
-from cmesh.model.base import Model
+if TYPE_CHECKING:
+    from cmesh.model.base import Model
 
 
 @dataclass(frozen=True, slots=True)
 class KindInfo:
+    """A kind cmesh reads.  ``model_path`` (``module:Class``) is imported on first use, so that
+    code needing only names and scopes (store keys, ``get``) does not load pydantic."""
+
     kind: str
-    model: type[Model]
+    model_path: str
     namespaced: bool
     api_versions: tuple[str, ...]
     plural: str
     short_names: tuple[str, ...] = ()
     policy: bool = False  # strict unknown-field checking and policy validation apply
+
+    @property
+    def model(self) -> type[Model]:
+        module, _, cls = self.model_path.partition(":")
+        return getattr(importlib.import_module(module), cls)  # type: ignore[no-any-return]
 
     @property
     def api_version(self) -> str:
@@ -26,27 +36,63 @@ class KindInfo:
 KINDS: dict[str, KindInfo] = {
     k.kind: k
     for k in (
-        KindInfo("Namespace", core.Namespace, False, ("v1",), "namespaces", ("ns",)),
-        KindInfo("Node", core.Node, False, ("v1",), "nodes", ("no",)),
-        KindInfo("ServiceAccount", core.ServiceAccount, True, ("v1",), "serviceaccounts", ("sa",)),
-        KindInfo("Pod", core.Pod, True, ("v1",), "pods", ("po",)),
-        KindInfo("Service", core.Service, True, ("v1",), "services", ("svc",)),
-        KindInfo("Secret", core.Secret, True, ("v1",), "secrets"),
+        KindInfo("Namespace", "cmesh.model.core:Namespace", False, ("v1",), "namespaces", ("ns",)),
+        KindInfo("Node", "cmesh.model.core:Node", False, ("v1",), "nodes", ("no",)),
         KindInfo(
-            "Deployment", workloads.Deployment, True, ("apps/v1",), "deployments", ("deploy",)
+            "ServiceAccount",
+            "cmesh.model.core:ServiceAccount",
+            True,
+            ("v1",),
+            "serviceaccounts",
+            ("sa",),
         ),
-        KindInfo("ReplicaSet", workloads.ReplicaSet, True, ("apps/v1",), "replicasets", ("rs",)),
+        KindInfo("Pod", "cmesh.model.core:Pod", True, ("v1",), "pods", ("po",)),
+        KindInfo("Service", "cmesh.model.core:Service", True, ("v1",), "services", ("svc",)),
+        KindInfo("Secret", "cmesh.model.core:Secret", True, ("v1",), "secrets"),
         KindInfo(
-            "StatefulSet", workloads.StatefulSet, True, ("apps/v1",), "statefulsets", ("sts",)
+            "Deployment",
+            "cmesh.model.workloads:Deployment",
+            True,
+            ("apps/v1",),
+            "deployments",
+            ("deploy",),
         ),
-        KindInfo("DaemonSet", workloads.DaemonSet, True, ("apps/v1",), "daemonsets", ("ds",)),
-        KindInfo("Job", workloads.Job, True, ("batch/v1",), "jobs"),
         KindInfo(
-            "CronJob", workloads.CronJob, True, ("batch/v1", "batch/v1beta1"), "cronjobs", ("cj",)
+            "ReplicaSet",
+            "cmesh.model.workloads:ReplicaSet",
+            True,
+            ("apps/v1",),
+            "replicasets",
+            ("rs",),
+        ),
+        KindInfo(
+            "StatefulSet",
+            "cmesh.model.workloads:StatefulSet",
+            True,
+            ("apps/v1",),
+            "statefulsets",
+            ("sts",),
+        ),
+        KindInfo(
+            "DaemonSet",
+            "cmesh.model.workloads:DaemonSet",
+            True,
+            ("apps/v1",),
+            "daemonsets",
+            ("ds",),
+        ),
+        KindInfo("Job", "cmesh.model.workloads:Job", True, ("batch/v1",), "jobs"),
+        KindInfo(
+            "CronJob",
+            "cmesh.model.workloads:CronJob",
+            True,
+            ("batch/v1", "batch/v1beta1"),
+            "cronjobs",
+            ("cj",),
         ),
         KindInfo(
             "NetworkPolicy",
-            networkpolicy.NetworkPolicy,
+            "cmesh.model.networkpolicy:NetworkPolicy",
             True,
             ("networking.k8s.io/v1",),
             "networkpolicies",
@@ -55,7 +101,7 @@ KINDS: dict[str, KindInfo] = {
         ),
         KindInfo(
             "CiliumNetworkPolicy",
-            cilium.CiliumNetworkPolicy,
+            "cmesh.model.cilium:CiliumNetworkPolicy",
             True,
             ("cilium.io/v2",),
             "ciliumnetworkpolicies",
@@ -64,7 +110,7 @@ KINDS: dict[str, KindInfo] = {
         ),
         KindInfo(
             "CiliumClusterwideNetworkPolicy",
-            cilium.CiliumClusterwideNetworkPolicy,
+            "cmesh.model.cilium:CiliumClusterwideNetworkPolicy",
             False,
             ("cilium.io/v2",),
             "ciliumclusterwidenetworkpolicies",
@@ -73,7 +119,7 @@ KINDS: dict[str, KindInfo] = {
         ),
         KindInfo(
             "CiliumCIDRGroup",
-            cilium.CiliumCIDRGroup,
+            "cmesh.model.cilium:CiliumCIDRGroup",
             False,
             ("cilium.io/v2alpha1", "cilium.io/v2"),
             "ciliumcidrgroups",

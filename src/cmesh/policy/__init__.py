@@ -1,24 +1,46 @@
-"""The policy engine (pure core): import, validation, selector cache, resolution, lookup."""
+"""The policy engine (pure core): import, validation, selector cache, resolution, lookup.
 
-from cmesh.policy.engine import PolicyEngine
-from cmesh.policy.explain import Mismatch, Miss, nearest_misses
-from cmesh.policy.importer import ImportContext, import_all, import_resource
-from cmesh.policy.lookup import Decision, Settings, lookup
-from cmesh.policy.mapstate import MapState
-from cmesh.policy.resolve import PolicyEntry, SelectorPolicy, distill
-from cmesh.policy.rule import CIDRSelector, FQDNSelector, PolicyRule, RuleElement
-from cmesh.policy.selectorcache import IdentityInfo, SelectorCache
-from cmesh.policy.types import (
-    Direction,
-    DropReason,
-    MatchType,
-    PolicyRef,
-    PortRange,
-    Protocol,
-    Verdict,
-)
-from cmesh.policy.validate import validate_all, validate_policy
-from cmesh.policy.view import ClusterView, Endpoint, build_view
+Names are imported on first use (PEP 562) so that commands load only what they need."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS: dict[str, tuple[str, str]] = {
+    "CIDRSelector": ("cmesh.policy.rule", "CIDRSelector"),
+    "ClusterView": ("cmesh.policy.view", "ClusterView"),
+    "Decision": ("cmesh.policy.lookup", "Decision"),
+    "Direction": ("cmesh.policy.types", "Direction"),
+    "DropReason": ("cmesh.policy.types", "DropReason"),
+    "Endpoint": ("cmesh.policy.view", "Endpoint"),
+    "FQDNSelector": ("cmesh.policy.rule", "FQDNSelector"),
+    "IdentityInfo": ("cmesh.policy.selectorcache", "IdentityInfo"),
+    "ImportContext": ("cmesh.policy.importer", "ImportContext"),
+    "MapState": ("cmesh.policy.mapstate", "MapState"),
+    "MatchType": ("cmesh.policy.types", "MatchType"),
+    "Mismatch": ("cmesh.policy.explain", "Mismatch"),
+    "Miss": ("cmesh.policy.explain", "Miss"),
+    "PolicyEngine": ("cmesh.policy.engine", "PolicyEngine"),
+    "PolicyEntry": ("cmesh.policy.resolve", "PolicyEntry"),
+    "PolicyRef": ("cmesh.policy.types", "PolicyRef"),
+    "PolicyRule": ("cmesh.policy.rule", "PolicyRule"),
+    "PortRange": ("cmesh.policy.types", "PortRange"),
+    "Protocol": ("cmesh.policy.types", "Protocol"),
+    "RuleElement": ("cmesh.policy.rule", "RuleElement"),
+    "SelectorCache": ("cmesh.policy.selectorcache", "SelectorCache"),
+    "SelectorPolicy": ("cmesh.policy.resolve", "SelectorPolicy"),
+    "Settings": ("cmesh.policy.lookup", "Settings"),
+    "Verdict": ("cmesh.policy.types", "Verdict"),
+    "build_view": ("cmesh.policy.view", "build_view"),
+    "distill": ("cmesh.policy.resolve", "distill"),
+    "import_all": ("cmesh.policy.importer", "import_all"),
+    "import_resource": ("cmesh.policy.importer", "import_resource"),
+    "lookup": ("cmesh.policy.lookup", "lookup"),
+    "nearest_misses": ("cmesh.policy.explain", "nearest_misses"),
+    "validate_all": ("cmesh.policy.validate", "validate_all"),
+    "validate_policy": ("cmesh.policy.validate", "validate_policy"),
+}
 
 __all__ = [
     "CIDRSelector",
@@ -54,3 +76,38 @@ __all__ = [
     "validate_all",
     "validate_policy",
 ]
+
+if TYPE_CHECKING:
+    from cmesh.policy.engine import PolicyEngine
+    from cmesh.policy.explain import Mismatch, Miss, nearest_misses
+    from cmesh.policy.importer import ImportContext, import_all, import_resource
+    from cmesh.policy.lookup import Decision, Settings, lookup
+    from cmesh.policy.mapstate import MapState
+    from cmesh.policy.resolve import PolicyEntry, SelectorPolicy, distill
+    from cmesh.policy.rule import CIDRSelector, FQDNSelector, PolicyRule, RuleElement
+    from cmesh.policy.selectorcache import IdentityInfo, SelectorCache
+    from cmesh.policy.types import (
+        Direction,
+        DropReason,
+        MatchType,
+        PolicyRef,
+        PortRange,
+        Protocol,
+        Verdict,
+    )
+    from cmesh.policy.validate import validate_all, validate_policy
+    from cmesh.policy.view import ClusterView, Endpoint, build_view
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attr = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

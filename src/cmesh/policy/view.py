@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cmesh.cluster import (
     IDENTITY_KIND,
@@ -22,11 +22,12 @@ from cmesh.cluster import (
 )
 from cmesh.identity import ReservedIdentity, reserved_identities
 from cmesh.labels import POLICY_LABEL_CLUSTER, Labels
-from cmesh.model import POLICY_KINDS, Resource, from_stored
 from cmesh.policy.engine import PolicyEngine
-from cmesh.policy.importer import CIDRGroupInfo, ImportContext, ServiceRefInfo, import_resource
 from cmesh.policy.lookup import Settings
 from cmesh.policy.selectorcache import IdentityInfo
+
+if TYPE_CHECKING:
+    from cmesh.policy.importer import ImportContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,17 @@ class Endpoint:
         return f"{self.cluster}/{self.namespace}/{self.name}"
 
 
+@dataclass(frozen=True, slots=True)
+class PolicySource:
+    """Where an imported policy object came from (kept instead of the parsed object, so a
+    view can be cached without the model layer)."""
+
+    kind: str
+    namespace: str
+    name: str
+    source: str
+
+
 @dataclass
 class ClusterView:
     cfg: ClusterConfig
@@ -54,7 +66,7 @@ class ClusterView:
     engine: PolicyEngine
     endpoints: dict[tuple[str, str], Endpoint] = field(default_factory=dict)
     by_ip: dict[str, Endpoint] = field(default_factory=dict)
-    policies: dict[ObjKey, Resource] = field(default_factory=dict)
+    policies: dict[ObjKey, PolicySource] = field(default_factory=dict)
     remote_endpoints: dict[str, Endpoint] = field(default_factory=dict)
 
     @property
@@ -83,6 +95,8 @@ def settings_of(cfg: ClusterConfig) -> Settings:
 
 
 def import_context(cfg: ClusterConfig, inv: Inventory) -> ImportContext:
+    from cmesh.policy.importer import CIDRGroupInfo, ImportContext, ServiceRefInfo
+
     services = {
         k: ServiceRefInfo(s.namespace, s.name, s.selector, s.labels)
         for k, s in inv.services.items()
@@ -145,10 +159,13 @@ def import_policies(
     sources: Mapping[ObjKey, str],
     lines: Mapping[ObjKey, Mapping[str, int]],
 ) -> None:
+    from cmesh.model import POLICY_KINDS, from_stored
+    from cmesh.policy.importer import import_resource
+
     ctx = import_context(view.cfg, view.inventory)
     for key in sorted(k for k in objects if k[0] in POLICY_KINDS):
         res = from_stored(dict(objects[key]), sources.get(key, ""), dict(lines.get(key, {})))
-        view.policies[key] = res
+        view.policies[key] = PolicySource(res.kind, res.namespace, res.name, str(res.source))
         view.engine.set_policy(key, import_resource(res, ctx))
 
 

@@ -1,9 +1,22 @@
-"""The store-backed API server of cmesh: homes, contexts, clusters and their objects."""
+"""The store-backed API server of cmesh: homes, contexts, clusters and their objects.
 
-from cmesh.registry.home import Home, default_home
-from cmesh.registry.install import bootstrap_manifest, install
-from cmesh.registry.registry import Change, ClusterRegistry, check
-from cmesh.registry.sources import read_sources
+Names are imported on first use (PEP 562) so that commands load only what they need."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS: dict[str, tuple[str, str]] = {
+    "Change": ("cmesh.registry.registry", "Change"),
+    "ClusterRegistry": ("cmesh.registry.registry", "ClusterRegistry"),
+    "Home": ("cmesh.registry.home", "Home"),
+    "bootstrap_manifest": ("cmesh.registry.install", "bootstrap_manifest"),
+    "check": ("cmesh.registry.registry", "check"),
+    "default_home": ("cmesh.registry.home", "default_home"),
+    "install": ("cmesh.registry.install", "install"),
+    "read_sources": ("cmesh.registry.sources", "read_sources"),
+}
 
 __all__ = [
     "Change",
@@ -15,3 +28,23 @@ __all__ = [
     "install",
     "read_sources",
 ]
+
+if TYPE_CHECKING:
+    from cmesh.registry.home import Home, default_home
+    from cmesh.registry.install import bootstrap_manifest, install
+    from cmesh.registry.registry import Change, ClusterRegistry, check
+    from cmesh.registry.sources import read_sources
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attr = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
