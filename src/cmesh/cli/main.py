@@ -34,6 +34,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "get": ("cmesh.cli.resources", "get"),
     "demo": ("cmesh.cli.demo", "demo"),
     "policy": ("cmesh.cli.policy", "policy"),
+    "clustermesh": ("cmesh.cli.clustermesh", "clustermesh"),
+    "service": ("cmesh.cli.service", "service"),
 }
 
 

@@ -102,9 +102,9 @@ def apply(
     change = ClusterRegistry(state.home.store, cfg).apply(resources, dry_run=dry_run != "none")
     state.console.diagnostics(change.warnings)
     if change.revision:
-        from cmesh.datapath.load import load_view
+        from cmesh.datapath.load import warm
 
-        load_view(state.home.store, cfg)  # compile now, so the next trace starts fast
+        warm(state.home, cfg)  # export to the mesh and compile now, so the next trace starts fast
     suffix = " (dry run)" if dry_run != "none" else ""
     verbs = (
         {k: "created" for k in change.created}
@@ -148,6 +148,10 @@ def delete(
                 hint="use --ignore-not-found to delete the others anyway",
             )
     change = reg.delete(resources, dry_run=dry_run != "none")
+    if change.revision:
+        from cmesh.datapath.load import warm
+
+        warm(state.home, cfg)
     for k in change.deleted:
         state.console.print(
             f"{kubectl_name(k[0], k[2])} deleted{' (dry run)' if dry_run != 'none' else ''}"
@@ -227,6 +231,8 @@ def get(
         all_namespaces=all_namespaces,
         namespaced=info.namespaced,
     )
+    if info.kind == "Service" and output == "wide":
+        text = _with_backends(state, cfg.name, picked, text)
     if output in ("json", "yaml"):
         state.console.raw(text)
     else:
@@ -273,3 +279,31 @@ def _identities(
 def ns_of(labels: Labels) -> str:
     lb = labels.get("io.kubernetes.pod.namespace")
     return lb.value if lb else ""
+
+
+def _with_backends(state: State, cluster: str, services: list[dict[str, Any]], text: str) -> str:
+    """``get svc -o wide``: add whether a service is global and its backends per cluster."""
+    from cmesh.datapath import load_mesh
+
+    view = load_mesh(state.home).view(cluster)
+    lines = text.split("\n")
+    out = [lines[0] + "   GLOBAL   BACKENDS"]
+    width = max(len(x) for x in lines)
+    out[0] = lines[0].ljust(width) + "   GLOBAL   BACKENDS"
+    for line, obj in zip(lines[1:], services, strict=True):
+        m = obj.get("metadata") or {}
+        lb = view.lb.get((m.get("namespace", ""), m.get("name", "")))
+        if lb is None:
+            out.append(line.ljust(width) + "   -        <none>")
+            continue
+        counts: dict[str, int] = {}
+        for bes in lb.backends.values():
+            for b in bes:
+                counts[b.cluster] = counts.get(b.cluster, 0) + 1
+        per_port = max(len(lb.ports), 1)
+        desc = ", ".join(f"{c}: {n // per_port}" for c, n in sorted(counts.items())) or "<none>"
+        flag = ("yes" + ("" if lb.shared else ",unshared")) if lb.global_ else "no"
+        if lb.global_ and lb.affinity.value != "none":
+            flag += f",{lb.affinity.value}"
+        out.append(line.ljust(width) + f"   {flag:<6}   {desc}")
+    return "\n".join(out)

@@ -53,6 +53,13 @@ class ClusterConfig:
     policy_default_local_cluster: bool = True
     policy_audit_mode: bool = False
     allow_localhost: str = "auto"
+    #: ClusterMesh (ref §3.4): enabled by ``clustermesh enable``; where this cluster's
+    #: clustermesh-apiserver keeps its state ("" = the home's store); how it is exposed;
+    #: how long remote data survives an unreachable remote (0 = forever, ref §3.5).
+    clustermesh_enabled: bool = False
+    clustermesh_kvstore: str = ""
+    clustermesh_service_type: str = ""
+    clustermesh_cache_ttl: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -2,9 +2,10 @@
 
 Building a cluster's view parses its policies (pydantic models) and resolves them; a one-shot
 command such as ``policy trace`` should not pay that on every start.  So the compiled view is
-kept in the store under ``cmesh/cache/view/<cluster>``, tagged with what it was built from (the
-cluster's epoch revision and configuration); any change to either rebuilds it on next use.  The
-cache is an optimisation only: deleting it changes no answer.
+kept in the store under ``cmesh/cache/view/<cluster>``, tagged with what it was built from: the
+cluster's epoch revision, its configuration, and the state imported from its remote clusters.
+Any change rebuilds it on next use.  The cache is an optimisation only: deleting it changes no
+answer.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
+from collections.abc import Callable
 
 from cmesh.cluster import ClusterConfig
 from cmesh.datapath.peers import Mesh
@@ -20,19 +22,27 @@ from cmesh.policy.view import ClusterView
 
 CACHE_PREFIX = "cmesh/cache/view/"
 #: Bump when the pickled classes change shape.
-CACHE_FORMAT = b"cmesh-view-3"
+CACHE_FORMAT = b"cmesh-view-4"
 
 
-def _token(store: Store, cfg: ClusterConfig) -> bytes:
+def _token(store: Store, cfg: ClusterConfig, imports: str) -> bytes:
     from cmesh.registry import keys
 
     epoch = store.get(keys.epoch_key(cfg.name))
-    cfg_hash = hashlib.sha256(json.dumps(cfg.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
-    return b"%s:%d:%s\n" % (CACHE_FORMAT, epoch.mod_revision if epoch else 0, cfg_hash.encode())
+    blob = json.dumps([cfg.to_dict(), imports], sort_keys=True).encode()
+    digest = hashlib.sha256(blob).hexdigest()[:24].encode()
+    return b"%s:%d:%s\n" % (CACHE_FORMAT, epoch.mod_revision if epoch else 0, digest)
 
 
-def load_view(store: Store, cfg: ClusterConfig, *, use_cache: bool = True) -> ClusterView:
-    token = _token(store, cfg)
+def load_view(
+    store: Store,
+    cfg: ClusterConfig,
+    *,
+    imports_token: str = "",
+    imports: Callable[[], list[object]] | None = None,
+    use_cache: bool = True,
+) -> ClusterView:
+    token = _token(store, cfg, imports_token)
     key = CACHE_PREFIX + cfg.name
     if use_cache:
         kv = store.get(key)
@@ -43,24 +53,58 @@ def load_view(store: Store, cfg: ClusterConfig, *, use_cache: bool = True) -> Cl
                 view = None
             if isinstance(view, ClusterView):
                 return view
-    from cmesh.policy.view import build_view
-    from cmesh.registry import ClusterRegistry
+    from cmesh.registry.views import build_local_view
 
-    stored, _ = ClusterRegistry(store, cfg).stored()
-    view = build_view(
-        cfg,
-        {k: s.obj for k, s in stored.items()},
-        {k: s.source for k, s in stored.items()},
-        {k: s.lines for k, s in stored.items()},
-    )
+    view = build_local_view(store, cfg)
+    if imports is not None:
+        from cmesh.mesh.state import apply_imports
+
+        apply_imports(view, imports())  # type: ignore[arg-type]
     view.engine.resolve_all()
     if use_cache:
         store.put(key, token + pickle.dumps(view, protocol=pickle.HIGHEST_PROTOCOL))
     return view
 
 
-def load_mesh(home: object, *, use_cache: bool = True) -> Mesh:
-    """Every cluster of the home (``home`` is a :class:`cmesh.registry.Home`)."""
-    store: Store = home.store  # type: ignore[attr-defined]
-    views = {cfg.name: load_view(store, cfg, use_cache=use_cache) for cfg in home.clusters()}  # type: ignore[attr-defined]
-    return Mesh(views)
+def load_mesh(home: object, *, use_cache: bool = True, sync: bool = True) -> Mesh:
+    """Every cluster of the home (a :class:`cmesh.registry.Home`), each with what it imported
+    from its connected clusters after one sync round."""
+    from cmesh.mesh.manager import MeshManager
+
+    mgr = MeshManager(home)
+    try:
+        if sync:
+            mgr.refresh()
+        store: Store = home.store  # type: ignore[attr-defined]
+        views = {}
+        connected = {}
+        for cfg in home.clusters():  # type: ignore[attr-defined]
+            views[cfg.name] = load_view(
+                store,
+                cfg,
+                imports_token=mgr.imports_token(cfg),
+                imports=lambda cfg=cfg: mgr.imports(cfg),  # type: ignore[misc]
+                use_cache=use_cache,
+            )
+            connected[cfg.name] = set(mgr.connections(cfg.name))
+        return Mesh(views, connected)
+    finally:
+        mgr.close()
+
+
+def warm(home: object, cfg: ClusterConfig) -> None:
+    """After a change to ``cfg``'s cluster: re-export it and recompile its view, so the next
+    command (and the other clusters' next sync) starts from fresh state."""
+    from cmesh.mesh.manager import MeshManager
+
+    mgr = MeshManager(home)
+    try:
+        from cmesh.registry.views import build_local_view
+
+        view = build_local_view(mgr.store, cfg)
+        mgr.export(cfg, view)
+        load_view(
+            mgr.store, cfg, imports_token=mgr.imports_token(cfg), imports=lambda: mgr.imports(cfg)
+        )  # type: ignore[arg-type]
+    finally:
+        mgr.close()

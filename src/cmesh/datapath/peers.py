@@ -59,15 +59,17 @@ class Mesh:
     hosts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # world DNS: name -> IPs
 
     def connect(self, a: str, b: str) -> None:
-        """Connect two clusters both ways, as ``clustermesh connect`` does: each imports the
-        other's identities (and so can select its pods) and sees its pods' addresses."""
+        """Connect two clusters both ways, as ``clustermesh connect`` does, in memory: each
+        imports what the other exports (identities, ipcache, nodes, global services)."""
+        from cmesh.mesh.state import apply_imports, export_data
+
         for x, y in ((a, b), (b, a)):
             self.connected.setdefault(x, set()).add(y)
-            src = self.views[y]
-            for ident in sorted(src.engine.local):
-                info = src.engine.identity(ident)
-                if info is not None:
-                    self.views[x].add_remote_identity(ident, info.labels)
+        for x in (a, b):
+            apply_imports(
+                self.views[x],
+                [export_data(self.views[y]) for y in sorted(self.connected.get(x, ()))],
+            )
 
     def view(self, cluster: str) -> ClusterView:
         return self.views[cluster]
@@ -76,6 +78,7 @@ class Mesh:
         return self.connected.get(cluster, set())
 
     def node_at(self, ip: str) -> tuple[str, NodeInfo] | None:
+        """The node with address ``ip`` (ground truth, across every cluster of the home)."""
         for name, v in self.views.items():
             for n in v.inventory.nodes.values():
                 if n.ip == ip:
@@ -91,7 +94,7 @@ class Mesh:
 
     def service_at(self, cluster: str, ip: str) -> ServiceInfo | None:
         for s in self.views[cluster].inventory.services.values():
-            if s.cluster_ip == ip:
+            if s.cluster_ip == ip and s.type != "ExternalName":
                 return s
         return None
 
@@ -121,12 +124,20 @@ class Mesh:
         view = self.views[viewer]
         if peer.kind is PeerKind.POD and peer.endpoint is not None:
             ep = peer.endpoint
-            if ep.cluster == viewer or ep.cluster in self.peers_of(viewer):
+            if ep.cluster == viewer:
                 return ep.identity, ep.labels
+            learned = view.remote_endpoints.get(peer.ip)
+            if learned is not None:  # the ipcache entry imported from the remote cluster
+                return learned.identity, learned.labels
         elif peer.kind is PeerKind.NODE and peer.node is not None:
             if peer.cluster == viewer and peer.node.name == local_node:
                 return int(ReservedIdentity.HOST), reserved("host")
-            if peer.cluster == viewer or peer.cluster in self.peers_of(viewer):
+            if peer.cluster == viewer and peer.node.name.endswith("control-plane"):
+                # the apiserver's node: kube-apiserver (+ remote-node) in the ipcache (ref §1.4)
+                return int(ReservedIdentity.KUBE_APISERVER), reserved(
+                    "kube-apiserver", "remote-node"
+                )
+            if peer.cluster == viewer or peer.ip in view.remote_nodes:
                 return int(ReservedIdentity.REMOTE_NODE), reserved("remote-node")
         ident = view.engine.world_identity(peer.ip)
         info = view.engine.identity(ident)

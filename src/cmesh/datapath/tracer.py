@@ -7,7 +7,6 @@ load balancer would before policy, ref §2.4).  Queries in JSONL use the same re
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from cmesh.datapath.peers import Mesh, Peer, PeerKind
 from cmesh.datapath.verdict import FlowVerdict, decide
 from cmesh.errors import InvalidArgument, NotFound
 from cmesh.policy.types import Protocol
+from cmesh.services import Backend
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class ServiceHop:
     backend: Peer
     target_port: int
     backends: int
+    backend_cluster: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,42 +95,40 @@ def find_service(mesh: Mesh, cluster: str, namespace: str, name: str) -> Peer:
     return Peer(PeerKind.SERVICE, svc.cluster_ip, cluster, service=svc)
 
 
-def backends(mesh: Mesh, cluster: str, svc: ServiceInfo) -> list[Peer]:
-    """The service's backend pods in its cluster (global services add remote ones later)."""
-    if not svc.selector:
-        return []
-    view = mesh.views[cluster]
-    out = []
-    for ep in view.endpoints.values():
-        if ep.namespace == svc.namespace and all(
-            ep.pod.labels.get(k) == v for k, v in svc.selector.items()
-        ):
-            out.append(Peer(PeerKind.POD, ep.ip, cluster, endpoint=ep))
-    return sorted(out, key=lambda p: p.ip)
+def backend_peer(mesh: Mesh, b: Backend) -> Peer:
+    """The pod behind a backend address (its own cluster's endpoint), or the bare address."""
+    ep = mesh.views[b.cluster].by_ip.get(b.ip) if b.cluster in mesh.views else None
+    if ep is not None:
+        return Peer(PeerKind.POD, b.ip, b.cluster, endpoint=ep)
+    return Peer(PeerKind.WORLD, b.ip, b.cluster)
 
 
-def target_port(svc: ServiceInfo, port: int, backend: Peer, protocol: Protocol) -> tuple[int, int]:
-    """(service port, backend port) for a request to ``port`` (0: the service's first port)."""
-    sp = next(
-        (p for p in svc.ports if (port == 0 or p.port == port) and p.protocol == protocol.value),
-        None,
-    )
-    if sp is None:
+def translate(mesh: Mesh, src: Peer, dst: Peer, protocol: Protocol, port: int) -> ServiceHop:
+    """Service translation before policy (ref §2.4): pick a backend the way the LB would."""
+    assert dst.service is not None
+    svc = dst.service
+    lb = mesh.views[dst.cluster].lb.get((svc.namespace, svc.name))
+    sp = lb.port(port, protocol.value) if lb else None
+    if lb is None or sp is None:
         ports = ", ".join(f"{p.port}/{p.protocol}" for p in svc.ports) or "none"
         raise InvalidArgument(
             f"service {svc.namespace}/{svc.name} has no port {port}/{protocol.value}",
             hint=f"its ports: {ports}",
         )
-    tp = sp.target_port
-    if isinstance(tp, str) and not tp.isdigit():
-        named = backend.endpoint.pod.named_port(tp, protocol.value) if backend.endpoint else None
-        return sp.port, named.port if named else sp.port
-    return sp.port, int(tp)
-
-
-def pick(key: str, options: list[Peer]) -> Peer:
-    h = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
-    return options[h % len(options)]
+    backend = lb.select(sp, f"{src.ip}|{svc.namespace}/{svc.name}|{sp.port}")
+    if backend is None:
+        raise NotFound(
+            f"service {svc.namespace}/{svc.name} has no backends",
+            hint="no ready pod matches its selector (SERVICE_BACKEND_NOT_FOUND)",
+        )
+    return ServiceHop(
+        svc,
+        sp.port,
+        backend_peer(mesh, backend),
+        backend.port,
+        len(lb.backends_for(sp)),
+        backend.cluster,
+    )
 
 
 def trace(
@@ -137,17 +136,8 @@ def trace(
 ) -> Trace:
     hop = None
     if dst.kind is PeerKind.SERVICE and dst.service is not None:
-        svc = dst.service
-        bes = backends(mesh, dst.cluster, svc)
-        if not bes:
-            raise NotFound(
-                f"service {svc.namespace}/{svc.name} has no backends",
-                hint="no pod matches its selector",
-            )
-        backend = pick(f"{src.ip}|{svc.namespace}/{svc.name}|{port}", bes)
-        sport, tport = target_port(svc, port, backend, protocol)
-        hop = ServiceHop(svc, sport, backend, tport, len(bes))
-        dst, port = backend, tport
+        hop = translate(mesh, src, dst, protocol, port)
+        dst, port = hop.backend, hop.target_port
     return Trace(decide(mesh, src, dst, protocol, port, explain=explain), hop)
 
 

@@ -43,6 +43,11 @@ def reserved_identities(cluster: str = "") -> dict[int, Identity]:
         if r is ReservedIdentity.UNKNOWN:
             continue
         out[int(r)] = Identity(int(r), Labels([Label(SOURCE_RESERVED, r.label_name)]))
+    # The apiserver runs on a control-plane node: identity 7 carries both labels (ref §2.9).
+    k = int(ReservedIdentity.KUBE_APISERVER)
+    out[k] = Identity(
+        k, Labels([Label(SOURCE_RESERVED, "kube-apiserver"), Label(SOURCE_RESERVED, "remote-node")])
+    )
     return out
 
 

@@ -15,6 +15,7 @@ from cmesh.cluster import (
     IDENTITY_KIND,
     ClusterConfig,
     Inventory,
+    NodeInfo,
     ObjKey,
     PodInfo,
     endpoint_labels,
@@ -25,6 +26,15 @@ from cmesh.labels import POLICY_LABEL_CLUSTER, Labels
 from cmesh.policy.engine import PolicyEngine
 from cmesh.policy.lookup import Settings
 from cmesh.policy.selectorcache import IdentityInfo
+from cmesh.services import (
+    Backend,
+    ClusterService,
+    LBService,
+    PodRef,
+    ServicePort,
+    build_service,
+    local_backends,
+)
 
 if TYPE_CHECKING:
     from cmesh.policy.importer import ImportContext
@@ -68,6 +78,10 @@ class ClusterView:
     by_ip: dict[str, Endpoint] = field(default_factory=dict)
     policies: dict[ObjKey, PolicySource] = field(default_factory=dict)
     remote_endpoints: dict[str, Endpoint] = field(default_factory=dict)
+    remote_nodes: dict[str, NodeInfo] = field(default_factory=dict)
+    remote_node_cluster: dict[str, str] = field(default_factory=dict)
+    lb: dict[tuple[str, str], LBService] = field(default_factory=dict)
+    remote_services: tuple[ClusterService, ...] = ()
 
     @property
     def name(self) -> str:
@@ -84,6 +98,86 @@ class ClusterView:
 
     def endpoint_for_ip(self, ip: str) -> Endpoint | None:
         return self.by_ip.get(ip) or self.remote_endpoints.get(ip)
+
+    def pod_refs(self) -> list[PodRef]:
+        return [
+            PodRef(
+                self.name,
+                ep.namespace,
+                ep.name,
+                ep.ip,
+                ep.node,
+                ep.pod.labels,
+                {(p.name, p.protocol): p.port for p in ep.pod.ports if p.name},
+            )
+            for ep in self.endpoints.values()
+        ]
+
+    def rebuild_services(self, remote: list[ClusterService] | None = None) -> None:
+        """The LB table: local backends, plus shared remote ones for global services (ref §3.7)."""
+        if remote is not None:
+            self.remote_services = tuple(remote)
+        pods = self.pod_refs()
+        self.lb = {}
+        for key, svc in sorted(self.inventory.services.items()):
+            if svc.type == "ExternalName":
+                continue
+            ports = tuple(ServicePort(p.name, p.port, p.protocol, p.target_port) for p in svc.ports)
+            local = local_backends(ports, svc.selector, svc.namespace, pods)
+            if key == ("default", "kubernetes") and not svc.selector:
+                local = {p.name: apiserver_backends(self, p) for p in ports}
+            self.lb[key] = build_service(
+                self.name,
+                svc.namespace,
+                svc.name,
+                svc.type,
+                svc.cluster_ip,
+                ports,
+                svc.annotations,
+                local,
+                self.remote_services,
+            )
+
+    def cluster_service(self, lb: LBService) -> ClusterService:
+        """How this cluster exports a global service (only its own backends)."""
+        frontends = (
+            {lb.cluster_ip: {p.name: (p.port, p.protocol) for p in lb.ports}}
+            if lb.cluster_ip and lb.cluster_ip != "None"
+            else {}
+        )
+        backends: dict[str, dict[str, tuple[int, str]]] = {}
+        for pname, bes in lb.backends.items():
+            for b in bes:
+                if b.cluster == self.name:
+                    backends.setdefault(b.ip, {})[pname] = (b.port, b.protocol)
+        svc = self.inventory.services[(lb.namespace, lb.name)]
+        return ClusterService(
+            self.name,
+            self.cfg.id,
+            lb.namespace,
+            lb.name,
+            frontends,
+            backends,
+            dict(svc.labels),
+            dict(svc.selector or {}),
+            lb.shared,
+        )
+
+
+def apiserver_nodes(view: ClusterView) -> list[NodeInfo]:
+    """Where the kube-apiserver runs: the cluster's control-plane nodes (kind's layout)."""
+    return [
+        n
+        for n in sorted(view.inventory.nodes.values(), key=lambda n: n.name)
+        if n.name.endswith("control-plane") and n.ip
+    ]
+
+
+def apiserver_backends(view: ClusterView, port: ServicePort) -> tuple[Backend, ...]:
+    target = port.target_port if isinstance(port.target_port, int) else 6443
+    return tuple(
+        Backend(n.ip, target, port.protocol, view.name, node=n.name) for n in apiserver_nodes(view)
+    )
 
 
 def settings_of(cfg: ClusterConfig) -> Settings:
@@ -150,6 +244,7 @@ def build_view(
             named_ports=sorted(named.get(ident, ())),
         )
     import_policies(view, objects, sources or {}, lines or {})
+    view.rebuild_services()
     return view
 
 
