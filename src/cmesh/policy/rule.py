@@ -13,6 +13,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
+from cmesh.l7.rules import DNSRule, HTTPRule
 from cmesh.labels import EndpointSelector
 from cmesh.policy.types import Direction, PolicyRef, PortRange, Protocol
 
@@ -61,31 +62,6 @@ class PortProto:
     def __str__(self) -> str:
         p = self.named or str(self.ports)
         return f"{p}/{self.protocol.value}"
-
-
-@dataclass(frozen=True, slots=True)
-class HTTPRule:
-    method: str = ""
-    path: str = ""
-    host: str = ""
-    headers: tuple[str, ...] = ()
-    header_matches: tuple[tuple[str, str, str, str], ...] = ()  # (name, value, secret, mismatch)
-
-    def __str__(self) -> str:
-        parts = [self.method or "*", self.path or "/*"]
-        if self.host:
-            parts.append(f"host={self.host}")
-        parts += [f"[{h}]" for h in self.headers]
-        return " ".join(parts)
-
-
-@dataclass(frozen=True, slots=True)
-class DNSRule:
-    match_name: str = ""
-    match_pattern: str = ""
-
-    def __str__(self) -> str:
-        return self.match_name or self.match_pattern
 
 
 @dataclass(frozen=True, slots=True)

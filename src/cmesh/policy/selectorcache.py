@@ -177,9 +177,11 @@ class SelectorCache:
                 return sel.contains_prefix(info.cidr)
             return info.id == 2 and ipaddress.ip_network(sel.prefix).prefixlen == 0
         if isinstance(sel, FQDNSelector):
-            from cmesh.policy.fqdn import selector_matches_name
+            from cmesh.l7.dns import name_or_pattern_matches
 
-            return any(selector_matches_name(sel, n) for n in info.fqdns)
+            return any(
+                name_or_pattern_matches(sel.match_name, sel.match_pattern, n) for n in info.fqdns
+            )
         return False
 
     def users(self) -> dict[Selector, int]:

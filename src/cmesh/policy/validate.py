@@ -331,7 +331,7 @@ def _port_rule(v: _V, path: Path, pr: Any, *, ingress: bool, host: bool) -> None
 
 
 def _http(v: _V, path: Path, h: model.PortRuleHTTP) -> None:
-    from cmesh.policy.regex import compile_re2
+    from cmesh.l7.regex import compile_re2
 
     for field, value in (("path", h.path), ("method", h.method), ("host", h.host)):
         if value:

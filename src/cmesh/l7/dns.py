@@ -22,8 +22,6 @@ from functools import lru_cache
 
 import re2
 
-from cmesh.policy.rule import FQDNSelector
-
 _LABEL = "[-a-zA-Z0-9_]"
 ALL_NAMES = r"(^(" + _LABEL + r"+[.])+$)|(^[.]$)"
 
@@ -68,7 +66,8 @@ def matches_name(match_name: str, name: str) -> bool:
     return fqdn(match_name) == fqdn(name)
 
 
-def selector_matches_name(sel: FQDNSelector, name: str) -> bool:
-    if sel.match_name:
-        return matches_name(sel.match_name, name)
-    return matches_pattern(sel.match_pattern, name)
+def name_or_pattern_matches(match_name: str, match_pattern: str, name: str) -> bool:
+    """A ``{matchName}`` or ``{matchPattern}`` entry (toFQDNs or a DNS rule) against a name."""
+    if match_name:
+        return matches_name(match_name, name)
+    return matches_pattern(match_pattern, name)
