@@ -56,6 +56,8 @@ SETTINGS = {
     "policy-default-local-cluster": "policy_default_local_cluster",
     "policy-audit-mode": "policy_audit_mode",
     "allow-localhost": "allow_localhost",
+    "mutual-auth-trust-domain": "auth_trust_domain",
+    "tofqdns-dns-reject-response-code": "dns_reject_response",
 }
 
 
@@ -80,6 +82,13 @@ def set_(state: State, key: str, value: str) -> None:
         if value not in ("auto", "always", "policy"):
             raise InvalidArgument(f"{key}: expected auto, always or policy, got {value!r}")
         parsed = value
+    elif field == "auth_trust_domain":
+        parsed = value
+    elif field == "dns_reject_response":
+        mapping = {"refused": "REFUSED", "nameerror": "NXDOMAIN", "nxdomain": "NXDOMAIN"}
+        if value.lower() not in mapping:
+            raise InvalidArgument(f"{key}: expected refused or nameError, got {value!r}")
+        parsed = mapping[value.lower()]
     else:
         low = value.lower()
         if low not in ("true", "false"):

@@ -36,6 +36,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "policy": ("cmesh.cli.policy", "policy"),
     "clustermesh": ("cmesh.cli.clustermesh", "clustermesh"),
     "service": ("cmesh.cli.service", "service"),
+    "exec": ("cmesh.cli.traffic", "exec_"),
+    "run": ("cmesh.cli.traffic", "run"),
+    "dns": ("cmesh.cli.traffic", "dns"),
+    "metrics": ("cmesh.cli.traffic", "metrics"),
 }
 
 

@@ -60,6 +60,11 @@ class ClusterConfig:
     clustermesh_kvstore: str = ""
     clustermesh_service_type: str = ""
     clustermesh_cache_ttl: float = 0.0
+    #: SPIFFE trust domain for mutual auth (ref §1.11); "" = this cluster's own, so
+    #: authentication never succeeds across clusters unless two clusters share one.
+    auth_trust_domain: str = ""
+    #: DNS proxy answer for a refused query: REFUSED (default) or NXDOMAIN ("nameError").
+    dns_reject_response: str = "REFUSED"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -87,7 +87,9 @@ def load_mesh(home: object, *, use_cache: bool = True, sync: bool = True) -> Mes
                 use_cache=use_cache,
             )
             connected[cfg.name] = set(mgr.connections(cfg.name))
-        return Mesh(views, connected)
+        mesh = Mesh(views, connected)
+        learn_fqdns(store, mesh)
+        return mesh
     finally:
         mgr.close()
 
@@ -108,3 +110,16 @@ def warm(home: object, cfg: ClusterConfig) -> None:
         )  # type: ignore[arg-type]
     finally:
         mgr.close()
+
+
+def learn_fqdns(store: Store, mesh: Mesh, now: float | None = None) -> None:
+    """Replay what each cluster's DNS proxy learned and is still within its TTL (ref §2.11)."""
+    import time
+
+    from cmesh.datapath.session import learned
+
+    t = time.time() if now is None else now
+    for name, view in mesh.views.items():
+        for ip, names in sorted(learned(store, name, t).items()):
+            for n in sorted(names):
+                view.learn_fqdn(n, [ip])

@@ -48,6 +48,7 @@ class PolicyEngine:
         self._cidr_refs: Counter[str] = Counter()
         self._cidr_ids: dict[str, int] = {}
         self._cidr_nets: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, int]] = []
+        self._fqdn_names: dict[str, set[str]] = {}  # learned address -> names (ref §2.11)
 
     # -- identities ----------------------------------------------------------------------
     def upsert_identity(
@@ -117,8 +118,23 @@ class PolicyEngine:
     def remove_policy(self, key: PolicyKey) -> None:
         self.set_policy(key, ())
 
+    def learn_fqdn(self, name: str, ips: Iterable[str]) -> None:
+        """The DNS proxy answered ``name`` with ``ips``: those addresses get identities that
+        carry the name, so toFQDNs selectors select them (ref §1.7, §2.11)."""
+        from cmesh.l7.dns import fqdn
+
+        for ip in ips:
+            self._fqdn_names.setdefault(ip, set()).add(fqdn(name))
+        self._sync_cidr_identities()
+
+    def forget_fqdn(self, ip: str) -> None:
+        """A learned address expired (TTL) or was evicted."""
+        if self._fqdn_names.pop(ip, None) is not None:
+            self._sync_cidr_identities()
+
     def _sync_cidr_identities(self) -> None:
         wanted = {p for p, n in self._cidr_refs.items() if n > 0}
+        wanted |= {f"{ip}/32" for ip in self._fqdn_names}
         for p in list(self._cidr_ids):
             if p not in wanted:
                 self._selections_changed(self.cache.remove_identity(self._cidr_ids.pop(p)))
@@ -131,8 +147,14 @@ class PolicyEngine:
                 nxt += 1
             self._cidr_ids[p] = nxt
             used.add(nxt)
-            labels = Labels([Label("cidr", p), Label("reserved", "world")])
-            self._selections_changed(self.cache.upsert_identity(IdentityInfo(nxt, labels, cidr=p)))
+            self._upsert_cidr(p, nxt)
+        for p, ident in self._cidr_ids.items():
+            names = (
+                frozenset(self._fqdn_names.get(p[:-3], ())) if p.endswith("/32") else frozenset()
+            )
+            info = self.cache.identities.get(ident)
+            if info is not None and info.fqdns != names:
+                self._upsert_cidr(p, ident)
         self._cidr_nets = sorted(
             ((ipaddress.ip_network(p), i) for p, i in self._cidr_ids.items()),
             key=lambda x: -x[0].prefixlen,
@@ -143,6 +165,17 @@ class PolicyEngine:
         if isinstance(sel, EndpointSelector) and sel.is_wildcard:
             return set(self.local)
         return set(self.cache.get(sel) & self.local)
+
+    def _upsert_cidr(self, prefix: str, ident: int) -> None:
+        names = (
+            frozenset(self._fqdn_names.get(prefix[:-3], ()))
+            if prefix.endswith("/32")
+            else frozenset()
+        )
+        labels = [Label("cidr", prefix), Label("reserved", "world")]
+        labels += [Label("fqdn", n) for n in sorted(names)]
+        info = IdentityInfo(ident, Labels(labels), cidr=prefix, fqdns=names)
+        self._selections_changed(self.cache.upsert_identity(info))
 
     def world_identity(self, ip: str) -> int:
         """The identity the ipcache gives an address outside the mesh: its longest CIDR, or world."""

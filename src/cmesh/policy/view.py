@@ -93,6 +93,9 @@ class ClusterView:
             IdentityInfo(ident, labels, cluster_label.value if cluster_label else "")
         )
 
+    def learn_fqdn(self, name: str, ips: Iterable[str]) -> None:
+        self.engine.learn_fqdn(name, ips)
+
     def add_remote_endpoint(self, ep: Endpoint) -> None:
         self.remote_endpoints[ep.ip] = ep
 
