@@ -27,6 +27,7 @@ from cmesh.hubble import (
     DropReason,
     Flow,
     L7FlowType,
+    TCPFlags,
     TracePoint,
     TrafficDirection,
     Verdict,
@@ -244,11 +245,11 @@ def _reply(base: Flow) -> Flow:
     """The same flow seen in the other direction."""
     ip = base.IP
     l4 = base.l4
-    swapped_l4 = (
-        type(l4)(l4.destination_port, l4.source_port)
-        if hasattr(l4, "destination_port") and not hasattr(l4, "flags")
-        else l4
-    )  # type: ignore[union-attr,call-arg]
+    swapped_l4: object = l4
+    if hasattr(l4, "flags"):
+        swapped_l4 = type(l4)(l4.destination_port, l4.source_port, TCPFlags.of("ACK"))  # type: ignore[union-attr,call-arg]
+    elif hasattr(l4, "destination_port"):
+        swapped_l4 = type(l4)(l4.destination_port, l4.source_port)  # type: ignore[union-attr,call-arg]
     return base.with_(
         IP=type(ip)(ip.destination, ip.source) if ip else None,  # type: ignore[call-arg]
         l4=swapped_l4,
