@@ -45,9 +45,16 @@ def test_empty_rule_is_the_l7_wildcard_ref_1_10():
 
 
 def test_header_presence_and_value_forms_ref_2_7():
-    assert match_http((HTTPRule(headers=("X-Token",)),), HTTPRequest("GET", "/", headers=(("x-token", ""),))).allowed
-    assert match_http((HTTPRule(headers=("X-Mode prod",)),), HTTPRequest("GET", "/", headers=(("X-Mode", "prod"),))).allowed
-    assert not match_http((HTTPRule(headers=("X-Mode prod",)),), HTTPRequest("GET", "/", headers=(("X-Mode", "dev"),))).allowed
+    assert match_http(
+        (HTTPRule(headers=("X-Token",)),), HTTPRequest("GET", "/", headers=(("x-token", ""),))
+    ).allowed
+    assert match_http(
+        (HTTPRule(headers=("X-Mode prod",)),),
+        HTTPRequest("GET", "/", headers=(("X-Mode", "prod"),)),
+    ).allowed
+    assert not match_http(
+        (HTTPRule(headers=("X-Mode prod",)),), HTTPRequest("GET", "/", headers=(("X-Mode", "dev"),))
+    ).allowed
 
 
 @pytest.mark.parametrize(
@@ -72,7 +79,9 @@ def test_missing_secret_never_matches_ref_2_7():
     rules = (HTTPRule(header_matches=(("Authorization", "", "default/token", ""),)),)
     req = HTTPRequest("GET", "/", headers=(("Authorization", "Bearer s3cret"),))
     assert not match_http(rules, req).allowed
-    assert match_http(rules, req, lambda ref: "Bearer s3cret" if ref == "default/token" else None).allowed
+    assert match_http(
+        rules, req, lambda ref: "Bearer s3cret" if ref == "default/token" else None
+    ).allowed
 
 
 def test_pathological_regex_is_linear_time():

@@ -14,17 +14,59 @@ SEED = EXAMPLES / "seed"
 
 def mesh(cmesh: Cmesh, n: int = 2) -> Cmesh:
     for i in range(1, n + 1):
-        cmesh("install", "--context", f"cluster-{i}", "--cluster-name", f"cluster-{i}", "--cluster-id", str(i))
-        cmesh("apply", "-f", str(SEED / "payment.yaml"), "-f", str(SEED / "workloads.yaml"), "-f", str(SEED / "policies" / "allow-from-cluster-1.yaml"), "--context", f"cluster-{i}")
-        cmesh("clustermesh", "enable", "--context", f"cluster-{i}", "--service-type", "LoadBalancer")
+        cmesh(
+            "install",
+            "--context",
+            f"cluster-{i}",
+            "--cluster-name",
+            f"cluster-{i}",
+            "--cluster-id",
+            str(i),
+        )
+        cmesh(
+            "apply",
+            "-f",
+            str(SEED / "payment.yaml"),
+            "-f",
+            str(SEED / "workloads.yaml"),
+            "-f",
+            str(SEED / "policies" / "allow-from-cluster-1.yaml"),
+            "--context",
+            f"cluster-{i}",
+        )
+        cmesh(
+            "clustermesh", "enable", "--context", f"cluster-{i}", "--service-type", "LoadBalancer"
+        )
     for i in range(1, n + 1):
         for j in range(i + 1, n + 1):
-            cmesh("clustermesh", "connect", "--context", f"cluster-{i}", "--destination-context", f"cluster-{j}")
+            cmesh(
+                "clustermesh",
+                "connect",
+                "--context",
+                f"cluster-{i}",
+                "--destination-context",
+                f"cluster-{j}",
+            )
     return cmesh
 
 
 def trace(cmesh: Cmesh, src: str, dst: str, port: int, ctx: str = "cluster-1") -> dict:
-    return json.loads(cmesh("policy", "trace", "--from", src, "--to", dst, "--port", str(port), "-o", "json", "--context", ctx).output)
+    return json.loads(
+        cmesh(
+            "policy",
+            "trace",
+            "--from",
+            src,
+            "--to",
+            dst,
+            "--port",
+            str(port),
+            "-o",
+            "json",
+            "--context",
+            ctx,
+        ).output
+    )
 
 
 def test_status_shows_the_other_cluster_ready_ref_3_6(cmesh: Cmesh):
@@ -36,7 +78,12 @@ def test_status_shows_the_other_cluster_ready_ref_3_6(cmesh: Cmesh):
     assert data["connectivity"]["clusters"]["cluster-1"]["connected"] == 2
     (remote,) = data["remote_clusters"]
     assert remote["ready"] and remote["config"]["retrieved"] and remote["config"]["cluster-id"] == 1
-    assert remote["synced"] == {"nodes": True, "endpoints": True, "identities": True, "services": True}
+    assert remote["synced"] == {
+        "nodes": True,
+        "endpoints": True,
+        "identities": True,
+        "services": True,
+    }
 
 
 def test_guides_allow_from_cluster_1_ref_1_14(cmesh: Cmesh):
@@ -44,15 +91,24 @@ def test_guides_allow_from_cluster_1_ref_1_14(cmesh: Cmesh):
     ok = trace(cmesh, "cluster-1/default/api", "cluster-1/default/database", 5432)
     assert ok["verdict"] == "FORWARDED"
     bad = trace(cmesh, "cluster-2/default/api", "cluster-1/default/database", 5432)
-    assert (bad["verdict"], bad["drop_reason"], bad["decided_at"]) == ("DROPPED", "POLICY_DENIED", "ingress")
-    assert bad["ingress"]["peer_labels"] and "k8s:io.cilium.k8s.policy.cluster=cluster-2" in bad["ingress"]["peer_labels"]
+    assert (bad["verdict"], bad["drop_reason"], bad["decided_at"]) == (
+        "DROPPED",
+        "POLICY_DENIED",
+        "ingress",
+    )
+    assert (
+        bad["ingress"]["peer_labels"]
+        and "k8s:io.cilium.k8s.policy.cluster=cluster-2" in bad["ingress"]["peer_labels"]
+    )
     miss = bad["ingress"]["nearest_misses"][0]["mismatches"][0]
     assert miss["field"] == "cluster"
 
 
 def test_new_pod_in_cluster_2_becomes_selectable_from_cluster_1(cmesh: Cmesh, manifest):
     mesh(cmesh)
-    f = manifest("t.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: newcomer, labels: {app: api}}\n")
+    f = manifest(
+        "t.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: newcomer, labels: {app: api}}\n"
+    )
     cmesh("apply", "-f", str(f), "--context", "cluster-2")
     t = trace(cmesh, "cluster-2/default/newcomer", "cluster-1/default/database", 5432)
     assert t["ingress"]["peer_identity"] == t["src"]["identity"]  # known to cluster-1, not world
@@ -70,12 +126,27 @@ def test_global_shared_service_lists_backends_of_both_clusters_ref_3_7(cmesh: Cm
     assert {b["cluster"] for b in api["backends"]} == {"cluster-1"}  # not global
 
 
-@pytest.mark.parametrize(("affinity", "preferred"), [("local", {"cluster-1"}), ("remote", {"cluster-2"}), ("none", set())])
+@pytest.mark.parametrize(
+    ("affinity", "preferred"),
+    [("local", {"cluster-1"}), ("remote", {"cluster-2"}), ("none", set())],
+)
 def test_affinity_marks_preferred_backends_ref_3_7(cmesh: Cmesh, manifest, affinity, preferred):
     mesh(cmesh)
-    svc = (SEED / "payment.yaml").read_text().split("---")[0].replace('service.cilium.io/shared: "true"', f'service.cilium.io/shared: "true"\n    service.cilium.io/affinity: "{affinity}"')
+    svc = (
+        (SEED / "payment.yaml")
+        .read_text()
+        .split("---")[0]
+        .replace(
+            'service.cilium.io/shared: "true"',
+            f'service.cilium.io/shared: "true"\n    service.cilium.io/affinity: "{affinity}"',
+        )
+    )
     cmesh("apply", "-f", str(manifest("svc.yaml", svc)), "--context", "cluster-1")
-    data = json.loads(cmesh("service", "list", "--clustermesh-affinity", "-o", "json", "--context", "cluster-1").output)
+    data = json.loads(
+        cmesh(
+            "service", "list", "--clustermesh-affinity", "-o", "json", "--context", "cluster-1"
+        ).output
+    )
     pay = next(d for d in data if d["service"] == "default/payment-service")
     assert pay["affinity"] == affinity
     assert {b["cluster"] for b in pay["backends"] if b["preferred"]} == preferred
@@ -85,7 +156,12 @@ def test_affinity_marks_preferred_backends_ref_3_7(cmesh: Cmesh, manifest, affin
 
 def test_unshared_service_is_consumed_but_not_exported_ref_3_7(cmesh: Cmesh, manifest):
     mesh(cmesh)
-    svc = (SEED / "payment.yaml").read_text().split("---")[0].replace('service.cilium.io/shared: "true"', 'service.cilium.io/shared: "false"')
+    svc = (
+        (SEED / "payment.yaml")
+        .read_text()
+        .split("---")[0]
+        .replace('service.cilium.io/shared: "true"', 'service.cilium.io/shared: "false"')
+    )
     cmesh("apply", "-f", str(manifest("svc.yaml", svc)), "--context", "cluster-2")
     one = json.loads(cmesh("service", "list", "-o", "json", "--context", "cluster-1").output)
     two = json.loads(cmesh("service", "list", "-o", "json", "--context", "cluster-2").output)
@@ -101,17 +177,24 @@ def test_three_clusters(cmesh: Cmesh):
     assert set(data["connectivity"]["clusters"]) == {"cluster-1", "cluster-2"}
     assert all(r["ready"] for r in data["remote_clusters"])
     t = trace(cmesh, "cluster-3/default/api", "cluster-1/default/database", 5432)
-    assert t["verdict"] == "DROPPED" and "k8s:io.cilium.k8s.policy.cluster=cluster-3" in t["ingress"]["peer_labels"]
+    assert (
+        t["verdict"] == "DROPPED"
+        and "k8s:io.cilium.k8s.policy.cluster=cluster-3" in t["ingress"]["peer_labels"]
+    )
 
 
 def test_disconnect_drains_what_was_learned_ref_3_5(cmesh: Cmesh):
     mesh(cmesh)
     before = trace(cmesh, "cluster-2/default/api", "cluster-1/default/database", 5432)
     assert before["ingress"]["peer_identity"] == before["src"]["identity"]
-    cmesh("clustermesh", "disconnect", "--context", "cluster-1", "--destination-context", "cluster-2")
+    cmesh(
+        "clustermesh", "disconnect", "--context", "cluster-1", "--destination-context", "cluster-2"
+    )
     after = trace(cmesh, "cluster-2/default/api", "cluster-1/default/database", 5432)
     assert after["ingress"]["peer_identity"] == 2  # world: no ipcache entry any more
-    assert not [k for k in cmesh.store_dump() if k.startswith("clustermesh/cluster-1/cache/cluster-2/")]
+    assert not [
+        k for k in cmesh.store_dump() if k.startswith("clustermesh/cluster-1/cache/cluster-2/")
+    ]
     out = cmesh("clustermesh", "status", "--context", "cluster-1").output
     assert "No cluster connected" in out
 
@@ -119,8 +202,24 @@ def test_disconnect_drains_what_was_learned_ref_3_5(cmesh: Cmesh):
 @pytest.mark.parametrize(
     ("setup", "message"),
     [
-        (["install", "--context", "zero", "--cluster-name", "zero", "--cluster-id", "0"], "ClusterID 0 is reserved"),
-        (["install", "--context", "wide", "--cluster-name", "wide", "--cluster-id", "300", "--set", "clustermesh.maxConnectedClusters=511"], "max-connected-clusters differs"),
+        (
+            ["install", "--context", "zero", "--cluster-name", "zero", "--cluster-id", "0"],
+            "ClusterID 0 is reserved",
+        ),
+        (
+            [
+                "install",
+                "--context",
+                "wide",
+                "--cluster-name",
+                "wide",
+                "--cluster-id",
+                "300",
+                "--set",
+                "clustermesh.maxConnectedClusters=511",
+            ],
+            "max-connected-clusters differs",
+        ),
     ],
     ids=["cluster-id-0", "max-connected-clusters"],
 )
@@ -130,7 +229,15 @@ def test_connect_refuses_with_reason_ref_3_2(cmesh: Cmesh, setup, message):
     ctx = setup[2]
     res = cmesh("clustermesh", "enable", "--context", ctx, "--service-type", "NodePort", ok=False)
     if res.exit_code == 0:
-        res = cmesh("clustermesh", "connect", "--context", "cluster-1", "--destination-context", ctx, ok=False)
+        res = cmesh(
+            "clustermesh",
+            "connect",
+            "--context",
+            "cluster-1",
+            "--destination-context",
+            ctx,
+            ok=False,
+        )
     assert res.exit_code == 1 and message in res.stderr
 
 
@@ -145,6 +252,12 @@ def test_policy_default_local_cluster_switch_ref_1_14(cmesh: Cmesh, manifest):
     mesh(cmesh)
     pol = "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: fe}\nspec:\n  endpointSelector: {matchLabels: {app: frontend}}\n  ingress:\n  - fromEndpoints: [{matchLabels: {app: api}}]\n"
     cmesh("apply", "-f", str(manifest("fe.yaml", pol)), "--context", "cluster-1")
-    assert trace(cmesh, "cluster-2/default/api", "cluster-1/default/frontend", 80)["verdict"] == "DROPPED"
+    assert (
+        trace(cmesh, "cluster-2/default/api", "cluster-1/default/frontend", 80)["verdict"]
+        == "DROPPED"
+    )
     cmesh("config", "set", "policy-default-local-cluster", "false", "--context", "cluster-1")
-    assert trace(cmesh, "cluster-2/default/api", "cluster-1/default/frontend", 80)["verdict"] == "FORWARDED"
+    assert (
+        trace(cmesh, "cluster-2/default/api", "cluster-1/default/frontend", 80)["verdict"]
+        == "FORWARDED"
+    )

@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("cmesh.cli.traffic", "run"),
     "dns": ("cmesh.cli.traffic", "dns"),
     "metrics": ("cmesh.cli.traffic", "metrics"),
+    "hubble": ("cmesh.cli.hubble", "hubble"),
 }
 
 

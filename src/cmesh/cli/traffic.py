@@ -29,7 +29,7 @@ def _emit(state: State, result: object) -> None:
         raise SystemExit(code)
 
 
-@click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.command(context_settings={"ignore_unknown_options": True})
 @context_option
 @click.argument("pod", metavar="NS/POD")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED, metavar="-- CMD…")
@@ -51,7 +51,7 @@ def exec_(state: State, pod: str, command: tuple[str, ...]) -> None:
 exec_.name = "exec"
 
 
-@click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.command(context_settings={"ignore_unknown_options": True})
 @context_option
 @click.argument("name")
 @click.option(
@@ -110,8 +110,12 @@ def run(
     reg.apply(resources)
     warm(state.home, cfg)
     argv = [c for c in command if c != "--"] if command and command[0] == "--" else list(command)
+    from cmesh.datapath.tools import UsageError
+
     try:
         result = exec_tool(state.home, cfg.name, f"{namespace}/{name}", argv)
+    except UsageError as exc:
+        raise InvalidArgument(str(exc), hint=f"the simulated pods have {TOOLS_HELP}") from None
     finally:
         if rm:
             reg.delete(resources)
@@ -177,10 +181,19 @@ def dns_list(state: State, output: str) -> None:
 
 @click.command()
 @context_option
+@click.option(
+    "--alerts",
+    "rules",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Evaluate the alert rules of a Prometheus rule file against the cluster's flow history.",
+)
 @pass_state
-def metrics(state: State) -> None:
+def metrics(state: State, rules: str | None) -> None:
     """Print the cluster's Prometheus exposition (as the agent serves on /metrics)."""
-    from cmesh.cli.metricsfmt import exposition
+    from cmesh.cli.metricsfmt import evaluate_rules, exposition
 
     cfg = state.home.cluster(state.context)
+    if rules:
+        state.console.print(evaluate_rules(state.home, cfg, rules))
+        return
     sys.stdout.write(exposition(state.home, cfg).decode())

@@ -115,13 +115,9 @@ class Simulator:
         )
 
     def source_port(self, *parts: object) -> int:
-        h = int.from_bytes(
-            hashlib.sha256("|".join(map(str, (*parts, self._seq, self.now_ns))).encode()).digest()[
-                :2
-            ],
-            "big",
-        )
-        return 32768 + h % 28000
+        """An ephemeral port, deterministic for a given flow of a given run."""
+        key = "|".join(map(str, (*parts, self._seq)))
+        return 32768 + int.from_bytes(hashlib.sha256(key.encode()).digest()[:2], "big") % 28000
 
     # -- flows of one packet -----------------------------------------------------------------
     def base(
@@ -167,26 +163,27 @@ class Simulator:
             PVerdict.DROPPED: Verdict.DROPPED,
             PVerdict.AUDIT: Verdict.AUDIT,
         }[d.verdict]
-        refs = (
-            d.denied_by or d.audited_by or d.allowed_by or (d.default_deny_by if d.dropped else ())
-        )
+        refs = (d.denied_by or d.default_deny_by) if d.verdict is PVerdict.DROPPED else d.allowed_by
         reason = (
             DropReason(d.drop_reason.value)
-            if d.drop_reason is not None and d.verdict is not PVerdict.AUDIT
+            if d.drop_reason is not None and d.verdict is PVerdict.DROPPED
             else 0
         )
-        self.emit(
-            cluster,
-            as_policy_verdict(
-                base,
-                hv,
-                PolicyMatchType(d.match_type.value),
-                direction,
-                drop_reason=reason,
-                policies=policies(refs),
-                proxy_port=15001 if hv is Verdict.REDIRECTED else 0,
-            ),
+        flow = as_policy_verdict(
+            base,
+            hv,
+            PolicyMatchType(d.match_type.value),
+            direction,
+            drop_reason=reason,
+            policies=policies(refs),
+            proxy_port=15001 if hv is Verdict.REDIRECTED else 0,
         )
+        if d.verdict is PVerdict.AUDIT:
+            # the policies whose enforcement would have dropped the flow (ref §2.12, per-policy audit)
+            would = d.audited_by or d.denied_by or d.default_deny_by
+            side_name = "egress" if direction is TrafficDirection.EGRESS else "ingress"
+            flow = flow.with_(**{f"{side_name}_denied_by": policies(would)})
+        self.emit(cluster, flow)
 
     def _drops(
         self,
@@ -248,7 +245,7 @@ class Simulator:
             from cmesh.datapath.tracer import translate
 
             try:
-                hop = translate(self.mesh, src, dst, protocol, port)
+                hop = translate(self.mesh, src, dst, protocol, port, sport)
             except CmeshError as exc:
                 base = self.base(
                     ep.cluster, ep.node, src, dst, self._l4(protocol, sport, port), None, names

@@ -103,7 +103,9 @@ def backend_peer(mesh: Mesh, b: Backend) -> Peer:
     return Peer(PeerKind.WORLD, b.ip, b.cluster)
 
 
-def translate(mesh: Mesh, src: Peer, dst: Peer, protocol: Protocol, port: int) -> ServiceHop:
+def translate(
+    mesh: Mesh, src: Peer, dst: Peer, protocol: Protocol, port: int, sport: int = 0
+) -> ServiceHop:
     """Service translation before policy (ref §2.4): pick a backend the way the LB would."""
     assert dst.service is not None
     svc = dst.service
@@ -115,7 +117,7 @@ def translate(mesh: Mesh, src: Peer, dst: Peer, protocol: Protocol, port: int) -
             f"service {svc.namespace}/{svc.name} has no port {port}/{protocol.value}",
             hint=f"its ports: {ports}",
         )
-    backend = lb.select(sp, f"{src.ip}|{svc.namespace}/{svc.name}|{sp.port}")
+    backend = lb.select(sp, f"{src.ip}:{sport}|{svc.namespace}/{svc.name}|{sp.port}")
     if backend is None:
         raise NotFound(
             f"service {svc.namespace}/{svc.name} has no backends",

@@ -3,12 +3,16 @@
 Other layers import from here only (STYLE.md, "Each package's ``__init__.py`` is its public
 surface").  :func:`open_store` maps a URL onto a backend module:
 
-==========================================  ==============================================
-``memory://``                               :class:`MemoryStore`, a fresh empty one per call
-``sqlite:///abs/path.db`` or a plain path   :class:`SQLiteStore` on that file (created with
-                                            its parent directories when missing)
-``etcd://host:port[,host:port]``            not available yet: raises StoreUnavailable
-==========================================  ==============================================
+===========================================  ================================================
+``memory://``                                :class:`MemoryStore`, a fresh empty one per call
+``sqlite:///abs/path.db`` or a plain path    :class:`SQLiteStore` on that file (created with
+                                             its parent directories when missing)
+``etcd://host:port[,host:port][?options]``   :class:`EtcdStore` on those etcd members, plain
+                                             HTTP unless a TLS option is given
+``etcds://host:port[,host:port][?options]``  :class:`EtcdStore` over TLS; the options
+                                             ``cacert``, ``cert``, ``key`` and ``timeout``
+                                             are in ``cmesh/kvstore/etcd_config.py``
+===========================================  ================================================
 
 >>> store = open_store("memory://")
 >>> store.put("a", b"1")
@@ -19,7 +23,8 @@ b'1'
 
 from collections.abc import Callable
 
-from cmesh.errors import InvalidArgument, StoreUnavailable
+from cmesh.errors import InvalidArgument
+from cmesh.kvstore.etcd import EtcdStore
 from cmesh.kvstore.memory import MemoryStore
 from cmesh.kvstore.sqlite import SQLiteStore
 from cmesh.kvstore.store import Store
@@ -39,6 +44,7 @@ from cmesh.kvstore.types import (
 __all__ = [
     "Compare",
     "Delete",
+    "EtcdStore",
     "Event",
     "EventType",
     "KeyValue",
@@ -66,20 +72,19 @@ def _open_sqlite(path: str) -> Store:
     return SQLiteStore(path)
 
 
-def _open_etcd(endpoints: str) -> Store:
-    # The etcd backend plugs in here: split ``endpoints`` on "," into host:port pairs and
-    # return an EtcdStore (cmesh/kvstore/etcd.py) connected to them.
-    raise StoreUnavailable(
-        f"etcd backend not available yet (etcd://{endpoints})",
-        hint="use sqlite:///path/to/store.db or memory:// for now",
-    )
+def _open_etcd(scheme: str) -> Callable[[str], Store]:
+    def open_etcd(endpoints: str) -> Store:
+        return EtcdStore(f"{scheme}://{endpoints}")
+
+    return open_etcd
 
 
 #: URL scheme → opener, given what follows ``scheme://``.
 _BACKENDS: dict[str, Callable[[str], Store]] = {
     "memory": _open_memory,
     "sqlite": _open_sqlite,
-    "etcd": _open_etcd,
+    "etcd": _open_etcd("etcd"),
+    "etcds": _open_etcd("etcds"),
 }
 
 

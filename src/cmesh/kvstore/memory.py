@@ -35,7 +35,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from cmesh.errors import Compacted, NotFound, StoreUnavailable
+from cmesh.errors import Compacted, StoreUnavailable
+from cmesh.kvstore.ops import check_ops, deleted, lease_not_found
 from cmesh.kvstore.store import Store
 from cmesh.kvstore.types import Compare, Delete, Event, EventType, KeyValue, Put, TxnOp, TxnResult
 
@@ -46,43 +47,6 @@ Clock = Callable[[], float]
 # Spelled once here: inside the Store classes, ``list`` in an annotation is the method.
 _KVs = list[KeyValue]
 _Events = list[Event]
-
-
-def check_ops(ops: Sequence[TxnOp]) -> None:
-    """Reject what etcd rejects in one transaction branch, before anything changes.
-
-    An empty key (other than ``Delete("", prefix=True)``, "everything"), a value that is not
-    ``bytes``, two puts of one key, or a put of a key that a delete in the same branch covers.
-    These are bugs in the caller, hence ``ValueError``/``TypeError`` and not a ``CmeshError``.
-    """
-    puts: set[str] = set()
-    for op in ops:
-        if not op.key and not (isinstance(op, Delete) and op.prefix):
-            raise ValueError("kvstore keys must not be empty")
-        if isinstance(op, Put):
-            if not isinstance(op.value, bytes):
-                raise TypeError(f"value of {op.key!r} must be bytes, not {type(op.value).__name__}")
-            if op.key in puts:
-                raise ValueError(f"key {op.key!r} is put twice in one transaction")
-            puts.add(op.key)
-    for op in ops:
-        if isinstance(op, Delete):
-            for key in puts:
-                if key == op.key or (op.prefix and key.startswith(op.key)):
-                    raise ValueError(f"key {key!r} is both put and deleted in one transaction")
-
-
-def lease_not_found(lease: int) -> NotFound:
-    """The error for a put with a lease that expired, was revoked or never existed."""
-    return NotFound(
-        f"lease {lease} not found (expired or revoked)",
-        hint="grant a new lease and put the key again",
-    )
-
-
-def deleted(key: str, revision: int) -> KeyValue:
-    """The ``kv`` of a DELETE event: only the key and the delete's revision, as in etcd."""
-    return KeyValue(key, b"", create_revision=0, mod_revision=revision, version=0, lease=0)
 
 
 @dataclass(slots=True)

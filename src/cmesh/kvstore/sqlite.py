@@ -35,7 +35,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from cmesh.errors import Compacted, StoreUnavailable
-from cmesh.kvstore.memory import DEFAULT_HISTORY, Clock, check_ops, deleted, lease_not_found
+from cmesh.kvstore.memory import DEFAULT_HISTORY, Clock
+from cmesh.kvstore.ops import check_ops, deleted, lease_not_found
 from cmesh.kvstore.store import Store
 from cmesh.kvstore.types import Compare, Delete, Event, EventType, KeyValue, Put, TxnOp, TxnResult
 

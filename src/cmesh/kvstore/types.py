@@ -67,7 +67,9 @@ class Compare:
 
     A missing key has version, create and mod revision 0 and no value, exactly as in etcd, so
     ``Compare(key, Target.VERSION, Op.EQUAL, 0)`` means "key does not exist" and
-    ``Compare(key, Target.MOD, Op.EQUAL, kv.mod_revision)`` is compare-and-swap.
+    ``Compare(key, Target.MOD, Op.EQUAL, kv.mod_revision)`` is compare-and-swap.  A VALUE
+    compare on a missing key never holds, whatever its op (etcd ``applyCompare``: "nil ==
+    empty string in grpc; no way to represent missing value"): guard with VERSION instead.
     """
 
     key: str
@@ -87,7 +89,7 @@ class Compare:
         """Evaluate against the current state of the key (``None`` when absent)."""
         if self.target is Target.VALUE:
             if kv is None:
-                return self.op is Op.NOT_EQUAL
+                return False
             actual: int | bytes = kv.value
         elif self.target is Target.VERSION:
             actual = kv.version if kv else 0

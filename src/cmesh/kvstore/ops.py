@@ -1,0 +1,56 @@
+"""What every kvstore backend does with transaction ops before and after applying them.
+
+It owns the three rules the backends share so that memory, SQLite and etcd agree exactly:
+which op lists are caller bugs (:func:`check_ops`, run before anything changes, so a refusal
+changes nothing), the error for a put with a dead lease (:func:`lease_not_found`), and the
+shape of a DELETE event's key-value (:func:`deleted`).  Pure functions: no I/O, no state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cmesh.errors import NotFound
+from cmesh.kvstore.types import Delete, KeyValue, Put, TxnOp
+
+
+def check_ops(ops: Sequence[TxnOp]) -> None:
+    """Reject what etcd rejects in one transaction branch, before anything changes.
+
+    An empty key (other than ``Delete("", prefix=True)``, "everything"), a value that is not
+    ``bytes``, two puts of one key, or a put of a key that a delete in the same branch covers.
+    These are bugs in the caller, hence ``ValueError``/``TypeError`` and not a ``CmeshError``.
+
+    >>> check_ops([Put("a", b"1"), Delete("b/", prefix=True)])
+    >>> check_ops([Put("b/x", b"1"), Delete("b/", prefix=True)])
+    Traceback (most recent call last):
+    ValueError: key 'b/x' is both put and deleted in one transaction
+    """
+    puts: set[str] = set()
+    for op in ops:
+        if not op.key and not (isinstance(op, Delete) and op.prefix):
+            raise ValueError("kvstore keys must not be empty")
+        if isinstance(op, Put):
+            if not isinstance(op.value, bytes):
+                raise TypeError(f"value of {op.key!r} must be bytes, not {type(op.value).__name__}")
+            if op.key in puts:
+                raise ValueError(f"key {op.key!r} is put twice in one transaction")
+            puts.add(op.key)
+    for op in ops:
+        if isinstance(op, Delete):
+            for key in puts:
+                if key == op.key or (op.prefix and key.startswith(op.key)):
+                    raise ValueError(f"key {key!r} is both put and deleted in one transaction")
+
+
+def lease_not_found(lease: int) -> NotFound:
+    """The error for a put with a lease that expired, was revoked or never existed."""
+    return NotFound(
+        f"lease {lease} not found (expired or revoked)",
+        hint="grant a new lease and put the key again",
+    )
+
+
+def deleted(key: str, revision: int) -> KeyValue:
+    """The ``kv`` of a DELETE event: only the key and the delete's revision, as in etcd."""
+    return KeyValue(key, b"", create_revision=0, mod_revision=revision, version=0, lease=0)

@@ -1,0 +1,86 @@
+"""Evaluate simple Prometheus alert rules against a cluster's flow history.
+
+The demo and ``cmesh metrics --alerts`` need an answer without a Prometheus server; the test
+suite checks the same rules with real ``promtool``.  Supported expressions are the shapes the
+guide's alerts use: ``rate(M{sel}[D]) > N``, ``increase(M{sel}[D]) > N`` and ``sum(...)`` of
+either, where ``M`` is a counter derived from flows (:mod:`cmesh.metrics.counters`).  The
+counter's increase over a window is recomputed from the flows recorded in it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from cmesh.hubble import Flow
+from cmesh.metrics.counters import count
+
+_EXPR = re.compile(
+    r"^\s*(?:sum\(\s*)?(rate|increase)\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(\{[^}]*\})?\s*\[(\d+)([smh])\]\s*\)\s*\)?\s*(>|>=|<|<=)\s*([0-9.]+)\s*$"
+)
+_SEL = re.compile(r'\s*([a-zA-Z_]+)\s*(=~|!=|=)\s*"([^"]*)"\s*,?')
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    alert: str
+    expr: str
+    value: float
+    threshold: float
+    state: str  # inactive | pending | firing
+    note: str = ""
+
+
+def _duration(n: str, unit: str) -> float:
+    return float(n) * {"s": 1, "m": 60, "h": 3600}[unit]
+
+
+def _matches(labels: dict[str, str], sel: str) -> bool:
+    for key, op, val in _SEL.findall(sel.strip("{}")):
+        have = labels.get(key, "")
+        if op == "=" and have != val:
+            return False
+        if op == "!=" and have == val:
+            return False
+        if op == "=~" and not re.fullmatch(val, have):
+            return False
+    return True
+
+
+def value_at(expr: str, flows: Iterable[Flow], at_ns: int) -> float:
+    m = _EXPR.match(expr)
+    if not m:
+        raise ValueError(
+            f"unsupported expression {expr!r}: use rate(M[D]) or increase(M[D]) with a comparison"
+        )
+    fn, metric, sel, n, unit, _op, _thr = m.groups()
+    window = _duration(n, unit)
+    lo = at_ns - int(window * 1e9)
+    inside = [f for f in flows if lo < f.time <= at_ns]
+    total = sum(
+        v
+        for (name, labels), v in count(inside).items()
+        if name == metric and _matches(dict(labels), sel or "")
+    )
+    return total / window if fn == "rate" else float(total)
+
+
+def evaluate(
+    alert: str, expr: str, for_seconds: float, flows: list[Flow], now_ns: int
+) -> Evaluation:
+    m = _EXPR.match(expr)
+    if not m:
+        raise ValueError(f"unsupported expression {expr!r}")
+    op, thr = m.group(6), float(m.group(7))
+
+    def holds(v: float) -> bool:
+        return {">": v > thr, ">=": v >= thr, "<": v < thr, "<=": v <= thr}[op]
+
+    now_v = value_at(expr, flows, now_ns)
+    if not holds(now_v):
+        state = "inactive"
+    else:
+        earlier = value_at(expr, flows, now_ns - int(for_seconds * 1e9))
+        state = "firing" if for_seconds == 0 or holds(earlier) else "pending"
+    return Evaluation(alert, expr, now_v, thr, state)
