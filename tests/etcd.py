@@ -157,6 +157,9 @@ class EtcdServer:
             "--initial-cluster": f"t={peer}",
             "--heartbeat-interval": "10",
             "--election-timeout": "100",
+            # cmesh applies a whole manifest set in one transaction (ref: registry.apply)
+            "--max-txn-ops": "100000",
+            "--max-request-bytes": "33554432",
         }
         if self.pki is not None:
             p = self.pki

@@ -45,7 +45,11 @@ def write_export(export_store: Store, view: ClusterView, source_revision: int) -
     epoch = {"epoch": old_epoch + (1 if ops else 0), "source": source_revision}
     export_store.txn(
         [Compare.unchanged(epoch_key, old.mod_revision if old else 0)],
-        [*ops, Put(epoch_key, json.dumps(epoch).encode())],
+        [
+            *ops,
+            Put(epoch_key, json.dumps(epoch).encode()),
+            Put(keys.epoch_index(view.name), str(epoch["epoch"]).encode()),
+        ],
     )
     return bool(ops)
 
@@ -53,6 +57,7 @@ def write_export(export_store: Store, view: ClusterView, source_revision: int) -
 def remove_export(export_store: Store, cluster: str) -> None:
     export_store.delete(keys.root(cluster) + "cilium/", prefix=True)
     export_store.delete(keys.export_epoch(cluster))
+    export_store.delete(keys.epoch_index(cluster))
 
 
 def ensure_export(

@@ -61,6 +61,15 @@ def export_epoch(cluster: str) -> str:
     return root(cluster) + "epoch"
 
 
+#: One key per cluster holding its export epoch, so a watcher reads every remote's freshness
+#: with a single range read.
+EPOCHS = "clustermesh/.epochs/"
+
+
+def epoch_index(cluster: str) -> str:
+    return EPOCHS + cluster
+
+
 def cache(local: str, remote: str) -> str:
     return f"{root(local)}cache/{remote}/"
 

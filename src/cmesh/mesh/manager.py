@@ -82,11 +82,23 @@ class MeshManager:
             return False  # an unreachable export store shows up as remote failures
 
     # -- syncs -----------------------------------------------------------------------------
-    def sync(self, local: ClusterConfig) -> dict[str, RemoteStatus]:
-        """One watcher round for every remote of ``local``."""
+    def sync(
+        self,
+        local: ClusterConfig,
+        only: set[str] | None = None,
+        *,
+        statuses: dict[str, RemoteStatus] | None = None,
+        received: dict[str, RemoteData] | None = None,
+        clusters: dict[str, ClusterConfig] | None = None,
+        connections: list[str] | None = None,
+    ) -> dict[str, RemoteStatus]:
+        """One watcher round for every remote of ``local`` (or only those in ``only``, whose
+        statuses are all that is returned)."""
         out = {}
-        clusters = self.clusters()
-        for remote in self.connections(local.name):
+        clusters = clusters if clusters is not None else self.clusters()
+        for remote in connections if connections is not None else self.connections(local.name):
+            if only is not None and remote not in only:
+                continue
             rcfg = clusters.get(remote)
             store: Store | None = None
             error = ""
@@ -103,6 +115,23 @@ class MeshManager:
             out[remote] = sync(
                 self.store, local, remote, store if not error else None, self.now(), error=error
             )
+        return out
+
+    def export_epochs(self, clusters: dict[str, ClusterConfig]) -> dict[str, str]:
+        """Every enabled cluster's export epoch: one range read of the home store, plus one get
+        per cluster whose clustermesh state lives in a store of its own."""
+        out: dict[str, str] = {}
+        kvs, _ = self.store.list(keys.EPOCHS)
+        for kv in kvs:
+            out[kv.key[len(keys.EPOCHS) :]] = kv.value.decode()
+        for cfg in clusters.values():
+            if cfg.clustermesh_enabled and cfg.clustermesh_kvstore:
+                try:
+                    kv = self.export_store(cfg).get(keys.epoch_index(cfg.name))
+                except CmeshError:
+                    out[cfg.name] = "unreachable"
+                    continue
+                out[cfg.name] = kv.value.decode() if kv else ""
         return out
 
     def refresh(self) -> None:

@@ -180,8 +180,17 @@ def parse_kvs(cluster: str, kvs: Mapping[str, bytes]) -> RemoteData:
     )
 
 
-def apply_imports(view: ClusterView, remotes: Iterable[RemoteData]) -> None:
-    """Join remote clusters' state to ``view`` (the agent's remote watchers, ref §3.5)."""
+def apply_imports(
+    view: ClusterView,
+    remotes: Iterable[RemoteData],
+    *,
+    services: list[ClusterService] | None = None,
+) -> None:
+    """Join remote clusters' state to ``view`` (the agent's remote watchers, ref §3.5).
+
+    ``services`` is every remote global service the view should load-balance to, when it is not
+    just those of ``remotes`` (an agent re-applying one changed remote passes all of them).
+    """
     remotes = list(remotes)
     for r in remotes:
         if r.cluster == view.name:
@@ -193,7 +202,9 @@ def apply_imports(view: ClusterView, remotes: Iterable[RemoteData]) -> None:
         for n in r.nodes:
             view.remote_nodes[n.ip] = NodeInfo(n.name, n.ip, n.pod_cidr)
             view.remote_node_cluster[n.ip] = n.cluster
-    view.rebuild_services([s for r in remotes if r.cluster != view.name for s in r.services])
+    if services is None:
+        services = [s for r in remotes if r.cluster != view.name for s in r.services]
+    view.rebuild_services([s for s in services if s.cluster != view.name])
 
 
 def export_data(view: ClusterView) -> RemoteData:

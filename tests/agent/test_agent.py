@@ -1,0 +1,97 @@
+"""The agent keeps a cluster's view current incrementally, and answers as a fresh build does."""
+
+from __future__ import annotations
+
+import json
+
+from cmesh.agent import Agent
+from cmesh.datapath import Mesh, Peer, PeerKind, decide
+from cmesh.policy import Protocol
+from cmesh.registry import Home
+from tests.conftest import EXAMPLES, Cmesh
+
+SEED = EXAMPLES / "seed"
+
+
+def setup(cmesh: Cmesh) -> Home:
+    for i in (1, 2):
+        cmesh("install", "--context", f"cluster-{i}", "--cluster-name", f"cluster-{i}", "--cluster-id", str(i))
+        cmesh("apply", "-f", str(SEED / "workloads.yaml"), "--context", f"cluster-{i}")
+        cmesh("clustermesh", "enable", "--context", f"cluster-{i}", "--service-type", "LoadBalancer")
+    cmesh("clustermesh", "connect", "--context", "cluster-1", "--destination-context", "cluster-2")
+    return Home.open(cmesh.home)
+
+
+def verdicts(view, remote_views) -> dict:
+    """Every pod-to-pod ingress verdict on 5432/TCP and 80/TCP, keyed by names."""
+    mesh = Mesh({view.name: view, **{v.name: v for v in remote_views}})
+    out = {}
+    for dst in view.endpoints.values():
+        for v in [view, *remote_views]:
+            for src in v.endpoints.values():
+                for port in (80, 5432):
+                    fv = decide(mesh, Peer(PeerKind.POD, src.ip, src.cluster, endpoint=src), Peer(PeerKind.POD, dst.ip, dst.cluster, endpoint=dst), Protocol.TCP, port, explain=False)
+                    out[(src.ref, dst.ref, port)] = fv.ingress.decision.verdict.name if fv.ingress else None
+    return out
+
+
+def test_incremental_policy_and_pod_changes_equal_a_fresh_view(cmesh: Cmesh, manifest):
+    home = setup(cmesh)
+    logs: list[str] = []
+    a = Agent(home, "cluster-1", log=logs.append)
+    a.step()
+    assert any("loaded" in x for x in logs)
+    cmesh("apply", "-f", str(SEED / "policies" / "allow-from-cluster-1.yaml"), "--context", "cluster-1")
+    changes = a.step()
+    assert any("allow-from-cluster-1 updated" in c for c in changes)
+    newpod = manifest("p.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: extra, labels: {app: api, tier: new}}\n")
+    cmesh("apply", "-f", str(newpod), "--context", "cluster-1")
+    changes = a.step()
+    assert any("identities +1" in c for c in changes)
+    fresh = Agent(home, "cluster-1", log=lambda _m: None)
+    fresh.step()
+    b = Agent(home, "cluster-2", log=lambda _m: None)
+    b.step()
+    assert verdicts(a.view, [b.view]) == verdicts(fresh.view, [b.view])
+    cmesh("delete", "-f", str(SEED / "policies" / "allow-from-cluster-1.yaml"), "--context", "cluster-1")
+    assert any("removed" in c for c in a.step())
+    a.close()
+    fresh.close()
+    b.close()
+
+
+def test_remote_pod_becomes_decidable_and_disconnect_drains(cmesh: Cmesh, manifest):
+    home = setup(cmesh)
+    a = Agent(home, "cluster-1", log=lambda _m: None)
+    a.step()
+    pod = manifest("p.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: newcomer, labels: {app: newcomer}}\n")
+    cmesh("apply", "-f", str(pod), "--context", "cluster-2")
+    changes = a.step()
+    assert any(c.startswith("remote cluster-2") for c in changes)
+    ips = [ep.ip for ep in a.view.remote_endpoints.values() if ep.name == "newcomer"]
+    assert ips, "the new remote pod is in cluster-1's ipcache"
+    ident = a.view.remote_endpoints[ips[0]].identity
+    assert ident in a.view.engine.cache.identities
+    cmesh("clustermesh", "disconnect", "--context", "cluster-1", "--destination-context", "cluster-2")
+    changes = a.step()
+    assert any("drained" in c for c in changes)
+    assert ident not in a.view.engine.cache.identities and ips[0] not in a.view.remote_endpoints
+    a.close()
+
+
+def test_heartbeat_lives_under_a_lease_ref_3_3(cmesh: Cmesh):
+    home = setup(cmesh)
+    a = Agent(home, "cluster-1", log=lambda _m: None)
+    a.step()
+    kv = home.store.get("clustermesh/cluster-1/cilium/.heartbeat")
+    assert kv is not None and kv.lease != 0
+    a.close()
+    assert home.store.get("clustermesh/cluster-1/cilium/.heartbeat") is None
+
+
+def test_agent_once_cli(cmesh: Cmesh):
+    setup(cmesh)
+    res = cmesh("agent", "--context", "cluster-1", "--once")
+    assert "loaded" in res.stderr
+    data = json.loads(cmesh("clustermesh", "status", "--context", "cluster-1", "-o", "json").output)
+    assert data["remote_clusters"][0]["ready"]
