@@ -101,3 +101,55 @@ def selectors(state: State, output: str) -> None:
     from cmesh.cli.policyshow import show_selectors
 
     show_selectors(state, output)
+
+
+@policy.command("list")
+@click.option("--all-clusters", is_flag=True, help="Every cluster, and the pairs across them.")
+@click.option(
+    "--manifests",
+    metavar="PATH",
+    default="",
+    help="A mesh file, or manifests applied over the home (default: the home as it is).",
+)
+@click.option("--pods", is_flag=True, help="Pod by pod instead of folding pods into workloads.")
+@click.option(
+    "--focus-workload",
+    metavar="[CLUSTER/]NS/NAME",
+    default="",
+    help="Only connections from or to this workload (or pod, or non-workload peer).",
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Per pair, the deciding policies; also lists denied pairs a rule names, with the trace.",
+)
+@output_option("txt", "json", "csv", "md", "dot", default="txt")
+@context_option
+@pass_state
+def list_(
+    state: State,
+    all_clusters: bool,
+    manifests: str,
+    pods: bool,
+    focus_workload: str,
+    explain: bool,
+    output: str,
+) -> None:
+    """List every allowed connection between workloads and peers (sorted, streamed)."""
+    from cmesh.analysis import Analyzer, connections, explain_pair
+    from cmesh.cli.listfmt import render
+    from cmesh.cli.meshsource import load, scope
+
+    lm = load(state, manifests)
+    clusters = scope(state, lm, all_clusters)
+    an = Analyzer(lm.mesh)
+    rows = connections(
+        lm.mesh,
+        clusters,
+        pods=pods,
+        focus=focus_workload,
+        denied_of_interest=explain,
+        analyzer=an,
+    )
+    render(rows, output, sys.stdout, (lambda c: explain_pair(an, c)) if explain else None)
+    sys.stdout.flush()

@@ -1,0 +1,193 @@
+"""The connectivity list: every allowed connection between the ends of a mesh, streamed, sorted.
+
+A connection from ``src`` to ``dst`` needs the source's egress (in the source's cluster, with the
+destination's identity as that cluster sees it) and the destination's ingress (in its own
+cluster, with the source's identity as it sees it) — ref §2.4 "both ends enforce", §9 step 5;
+``cmesh.datapath.decide`` combines the same two sides for one flow.  A non-workload end (node,
+world, CIDR, FQDN) has no policy of its own: only the pod's side decides.
+
+Work is per identity, never per pod or per port: each side is a :class:`SideTable` read off the
+MapState (:mod:`cmesh.analysis.sides`), a pair of sides is combined once per distinct pair of
+answers (memoised by object id, answers are interned), so listing a mesh costs a few dictionary
+look-ups per pair of ends plus printing.  A workload's line holds what *every* pod of it may do
+(the intersection over its pods' classes); ``--pods`` lists pod by pod.  Self pairs (a workload
+with itself) are left out, as netpol-analyzer does.
+
+Ends are sorted by their label and pairs come out in (source, destination) order, so the
+output is deterministic and can be streamed while it is computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from cmesh.analysis.ends import End, EndpointClass, external_ends, workload_ends
+from cmesh.analysis.portset import EMPTY, PortSet
+from cmesh.analysis.sides import ALLOW_ALL, SideAllow, SideTables
+from cmesh.datapath import Mesh
+from cmesh.policy import Direction
+
+
+@dataclass(frozen=True, slots=True)
+class L7Note:
+    """Ports of a connection on which a side's proxy enforces L7 rules."""
+
+    direction: Direction
+    ports: PortSet
+    rules: tuple[object, ...]  # cmesh.policy.rule.L7
+
+    def __str__(self) -> str:
+        texts = [
+            f"{l7.kind.upper()} " + " | ".join(str(r) for r in (l7.http or l7.dns or l7.other))  # type: ignore[attr-defined]
+            for l7 in self.rules
+        ]
+        return f"{self.ports} {'; '.join(texts)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Combined:
+    ports: PortSet
+    l7: tuple[L7Note, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """One listed pair: what ``src`` may open towards ``dst``.  ``ports`` is empty only for a
+    denied pair of interest (listed with ``explain``)."""
+
+    src: End
+    dst: End
+    ports: PortSet
+    l7: tuple[L7Note, ...] = ()
+
+    @property
+    def allowed(self) -> bool:
+        return bool(self.ports)
+
+
+def _combine(eg: SideAllow, ing: SideAllow) -> Combined:
+    ports = eg.ports & ing.ports
+    notes = []
+    for direction, side in ((Direction.EGRESS, eg), (Direction.INGRESS, ing)):
+        for region, rules in side.l7:
+            r = region & ports
+            if r:
+                notes.append(L7Note(direction, r, rules))
+    return Combined(ports, tuple(notes))
+
+
+class Analyzer:
+    """Answers for pairs of ends of one mesh, from its engines."""
+
+    def __init__(self, mesh: Mesh) -> None:
+        self.mesh = mesh
+        self.tables = SideTables({c: v.engine for c, v in mesh.views.items()})
+        self._pairs: dict[tuple[int, int], Combined] = {}
+
+    def sides(
+        self, src: EndpointClass | End, dst: EndpointClass | End
+    ) -> tuple[SideAllow, SideAllow]:
+        """The egress answer of ``src`` and the ingress answer of ``dst`` for this pair."""
+        eg = ing = ALLOW_ALL
+        if isinstance(src, EndpointClass):
+            peer = dst.seen_by(src.cluster) if isinstance(dst, EndpointClass) else dst.identity
+            eg = self.tables.table(src.cluster, Direction.EGRESS, src.identity).towards(peer)
+        if isinstance(dst, EndpointClass):
+            peer = src.seen_by(dst.cluster) if isinstance(src, EndpointClass) else src.identity
+            ing = self.tables.table(dst.cluster, Direction.INGRESS, dst.identity).towards(peer)
+        return eg, ing
+
+    def combine(self, eg: SideAllow, ing: SideAllow) -> Combined:
+        key = (id(eg), id(ing))
+        hit = self._pairs.get(key)
+        if hit is None:
+            hit = self._pairs[key] = _combine(eg, ing)
+        return hit
+
+    def pair(self, src: End, dst: End) -> Combined:
+        """What every pod of ``src`` may open towards every pod of ``dst``."""
+        a: Sequence[EndpointClass | End] = src.classes or (src,)
+        b: Sequence[EndpointClass | End] = dst.classes or (dst,)
+        out: Combined | None = None
+        for x in a:
+            for y in b:
+                c = self.combine(*self.sides(x, y))
+                if out is None:
+                    out = c
+                elif out is not c:
+                    ports = out.ports & c.ports
+                    notes = tuple(
+                        dict.fromkeys(
+                            L7Note(n.direction, n.ports & ports, n.rules)
+                            for n in (*out.l7, *c.l7)
+                            if n.ports & ports
+                        )
+                    )
+                    out = Combined(ports, notes)
+        return out or Combined(EMPTY)
+
+    def touches(self, src: End, dst: End) -> bool:
+        """Does a rule name this pair specifically (a MapState key for the peer's identity)?"""
+        for x in src.classes or (src,):
+            for y in dst.classes or (dst,):
+                if isinstance(x, EndpointClass):
+                    peer = y.seen_by(x.cluster) if isinstance(y, EndpointClass) else y.identity
+                    t = self.tables.table(x.cluster, Direction.EGRESS, x.identity)
+                    if peer in t.specific:
+                        return True
+                if isinstance(y, EndpointClass):
+                    peer = x.seen_by(y.cluster) if isinstance(x, EndpointClass) else x.identity
+                    t = self.tables.table(y.cluster, Direction.INGRESS, y.identity)
+                    if peer in t.specific and peer != 1:
+                        return True
+        return False
+
+
+def list_ends(
+    mesh: Mesh,
+    clusters: Sequence[str] | None = None,
+    *,
+    pods: bool = False,
+    externals: bool = True,
+) -> list[End]:
+    """The ends of the listed clusters (all by default), sorted by label."""
+    names = sorted(clusters if clusters is not None else mesh.views)
+    with_cluster = len(mesh.views) > 1 and (clusters is None or len(names) > 1)
+    ends = workload_ends(mesh, names, pods=pods, with_cluster=with_cluster)
+    if externals:
+        ends += external_ends(mesh, names, with_cluster=with_cluster)
+    ends = [e for e in ends if e.classes or e.external]
+    return sorted(ends, key=lambda e: e.label)
+
+
+def connections(
+    mesh: Mesh,
+    clusters: Sequence[str] | None = None,
+    *,
+    pods: bool = False,
+    focus: str = "",
+    denied_of_interest: bool = False,
+    analyzer: Analyzer | None = None,
+) -> Iterator[Connection]:
+    """Every allowed connection, sorted by (source, destination) label, one at a time.
+
+    With ``denied_of_interest``, pairs that a rule names specifically but that have no allowed
+    connection are yielded too (with empty ports): the half-configured pairs ``--explain`` is for.
+    """
+    an = analyzer or Analyzer(mesh)
+    ends = list_ends(mesh, clusters, pods=pods)
+    for src in ends:
+        src_focus = not focus or src.matches(focus)
+        for dst in ends:
+            if dst is src or (src.external and dst.external):
+                continue
+            if (src.external or dst.external) and src.cluster != dst.cluster:
+                continue  # a node, world or CIDR is always as the pod's own cluster sees it
+            if not src_focus and not dst.matches(focus):
+                continue
+            c = an.pair(src, dst)
+            if c.ports:
+                yield Connection(src, dst, c.ports, c.l7)
+            elif denied_of_interest and an.touches(src, dst):
+                yield Connection(src, dst, EMPTY)

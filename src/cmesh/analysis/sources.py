@@ -1,0 +1,294 @@
+"""Where an analysis gets its clusters: the home, a mesh file, or manifests over the home.
+
+The analyses answer "what would these policies allow" before anything is applied, so a mesh is
+built purely, the way ``cmesh apply`` would build it (load, validate as Cilium would, plan, build
+each cluster's view, then ``Mesh.connect`` the connected clusters in memory, ref §3.5):
+
+* **the home** — every cluster of ``CMESH_HOME`` as it is;
+* **a mesh file** (a YAML mapping with ``clusters:``, or a folder holding ``mesh.yaml``) — a
+  full description of the clusters, each with its manifests (see ``docs/analysis.md``);
+* **manifests** (a file or a folder of them) — applied on top of one cluster of the home, as
+  ``cmesh apply -f`` would apply them (nothing is written), or, when the home has no cluster,
+  taken alone as one cluster named ``default``.
+
+Nothing here writes to the store.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cmesh.cluster import (
+    ClusterConfig,
+    ObjKey,
+    PolicyEnforcement,
+    default_node_cidr,
+    default_pod_cidr,
+    plan_apply,
+)
+from cmesh.datapath import Mesh, load_mesh
+from cmesh.errors import InvalidArgument, InvalidManifest, InvalidPolicy
+from cmesh.model import POLICY_KINDS, Resource, load_text
+from cmesh.policy import build_view, validate_all
+from cmesh.registry import ClusterRegistry, Home, bootstrap_manifest, read_sources
+
+MESH_FILE = "mesh.yaml"
+#: Mesh-file setting names are ``cmesh config set`` names (ref §2.1, §2.12, §1.14).
+SETTINGS = {
+    "policy-enforcement": "policy_enforcement",
+    "policy-default-local-cluster": "policy_default_local_cluster",
+    "policy-audit-mode": "policy_audit_mode",
+    "allow-localhost": "allow_localhost",
+}
+
+Objects = dict[ObjKey, dict[str, Any]]
+
+
+@dataclass
+class LoadedMesh:
+    """A mesh to analyse, with every cluster's objects (the semantic diff compares policies)."""
+
+    mesh: Mesh
+    objects: dict[str, Objects]
+    description: str
+    context: str = ""
+    sources: dict[str, dict[ObjKey, str]] = field(default_factory=dict)
+
+    def policies(self) -> dict[tuple[str, ObjKey], dict[str, Any]]:
+        """Every policy object, by (cluster, key)."""
+        return {
+            (c, k): obj
+            for c, objs in self.objects.items()
+            for k, obj in objs.items()
+            if k[0] in POLICY_KINDS
+        }
+
+
+def is_mesh_file(path: Path) -> bool:
+    if path.is_dir():
+        return (path / MESH_FILE).is_file()
+    if path.suffix.lower() not in (".yaml", ".yml") or not path.is_file():
+        return False
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, OSError, UnicodeDecodeError):
+        return False
+    return isinstance(data, dict) and "clusters" in data and "kind" not in data
+
+
+def load_resources(paths: Sequence[str]) -> list[Resource]:
+    """Parse and validate manifests (all errors at once, as ``cmesh apply`` reports them)."""
+    resources: list[Resource] = []
+    diags = []
+    for name, text in read_sources(paths):
+        res, d = load_text(text, name)
+        resources += res
+        diags += d
+    InvalidManifest.raise_if_errors(diags)
+    InvalidPolicy.raise_if_errors(list(validate_all(resources)))
+    return resources
+
+
+def _view_mesh(
+    configs: Sequence[ClusterConfig],
+    objects: Mapping[str, Objects],
+    connected: Sequence[tuple[str, str]],
+    sources: Mapping[str, Mapping[ObjKey, str]] | None = None,
+    lines: Mapping[str, Mapping[ObjKey, Mapping[str, int]]] | None = None,
+) -> Mesh:
+    views = {
+        cfg.name: build_view(
+            cfg,
+            objects[cfg.name],
+            (sources or {}).get(cfg.name),
+            (lines or {}).get(cfg.name),
+        )
+        for cfg in configs
+    }
+    mesh = Mesh(views)
+    for a, b in connected:
+        mesh.connect(a, b)
+    return mesh
+
+
+def _plan(cfg: ClusterConfig, current: Objects, resources: Sequence[Resource]) -> Any:
+    plan = plan_apply(cfg, current, resources)
+    if not plan.ok:
+        raise InvalidManifest(plan.diagnostics)
+    return plan
+
+
+def from_home(home: Home, context: str | None = None, *, fresh: bool = False) -> LoadedMesh:
+    """The home's clusters.  ``fresh`` rebuilds every view and connects them in memory (what
+    :func:`over_home` does too, so a diff of the two differs only by the manifests)."""
+    return over_home(home, [], context, cached=not fresh)
+
+
+def over_home(
+    home: Home,
+    resources: Sequence[Resource],
+    context: str | None = None,
+    *,
+    cached: bool = False,
+    description: str = "",
+) -> LoadedMesh:
+    """The home with ``resources`` applied to the ``context`` cluster, nothing written."""
+    configs = home.clusters()
+    if not configs:
+        raise InvalidArgument(
+            "the home has no cluster to analyse",
+            hint="create one with `cmesh install`, or pass manifests or a mesh file",
+        )
+    target = home.cluster(context) if resources or context else None
+    objects: dict[str, Objects] = {}
+    sources: dict[str, dict[ObjKey, str]] = {}
+    lines: dict[str, dict[ObjKey, Any]] = {}
+    for cfg in configs:
+        stored, _ = ClusterRegistry(home.store, cfg).stored()
+        objects[cfg.name] = {k: s.obj for k, s in stored.items()}
+        sources[cfg.name] = {k: s.source for k, s in stored.items()}
+        lines[cfg.name] = {k: s.lines for k, s in stored.items()}
+        if target is not None and cfg.name == target.name and resources:
+            plan = _plan(cfg, objects[cfg.name], resources)
+            objects[cfg.name] = plan.objects
+            sources[cfg.name].update(plan.sources)
+            lines[cfg.name].update(plan.lines)
+    stored_mesh = load_mesh(home)
+    if cached and not resources:
+        mesh = stored_mesh
+    else:
+        pairs = sorted(
+            {tuple(sorted((a, b))) for a, bs in stored_mesh.connected.items() for b in bs}
+        )
+        mesh = _view_mesh(configs, objects, pairs, sources, lines)  # type: ignore[arg-type]
+        mesh.hosts = stored_mesh.hosts
+    ctx = target.name if target else _current(home)
+    return LoadedMesh(mesh, objects, description or "home", ctx, sources)
+
+
+def _current(home: Home) -> str:
+    """The current context's cluster, or "" when none is set and there are several."""
+    try:
+        return home.cluster(None).name
+    except InvalidArgument:
+        return ""
+
+
+def standalone(resources: Sequence[Resource], description: str) -> LoadedMesh:
+    """Manifests alone, as one cluster named ``default`` (id 1) with no bootstrap objects."""
+    cfg = ClusterConfig(
+        context="default",
+        name="default",
+        id=1,
+        pod_cidr="100.64.0.0/10",
+        service_cidr="100.127.0.0/16",
+        node_cidr="172.31.255.0/24",
+    )
+    plan = _plan(cfg, {}, resources)
+    mesh = _view_mesh(
+        [cfg], {cfg.name: plan.objects}, [], {cfg.name: plan.sources}, {cfg.name: plan.lines}
+    )
+    return LoadedMesh(
+        mesh, {cfg.name: plan.objects}, description, cfg.name, {cfg.name: plan.sources}
+    )
+
+
+def _settings(cfg: dict[str, Any], where: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in (cfg.get("settings") or {}).items():
+        if key not in SETTINGS:
+            raise InvalidArgument(
+                f"{where}: unknown setting {key!r}", hint="settings: " + ", ".join(sorted(SETTINGS))
+            )
+        field_name = SETTINGS[key]
+        if field_name == "policy_enforcement":
+            value = PolicyEnforcement(str(value))
+        out[field_name] = value
+    return out
+
+
+def from_mesh_file(path: Path) -> LoadedMesh:
+    """A full description: ``clusters`` (name, id, settings, bootstrap, manifests) and
+    ``connected`` (pairs, or ``all``); manifest paths are relative to the file."""
+    file = path / MESH_FILE if path.is_dir() else path
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise InvalidArgument(f"{file}: not YAML: {exc}") from None
+    clusters = data.get("clusters")
+    if not isinstance(clusters, list) or not clusters:
+        raise InvalidArgument(f"{file}: `clusters` must be a non-empty list")
+    configs: list[ClusterConfig] = []
+    objects: dict[str, Objects] = {}
+    sources: dict[str, dict[ObjKey, str]] = {}
+    lines: dict[str, dict[ObjKey, Any]] = {}
+    for i, c in enumerate(clusters):
+        where = f"{file}: clusters[{i}]"
+        if not isinstance(c, dict) or not c.get("name"):
+            raise InvalidArgument(f"{where}: each cluster needs a name")
+        cid = int(c.get("id", i + 1))
+        cfg = ClusterConfig(
+            context=str(c["name"]),
+            name=str(c["name"]),
+            id=cid,
+            pod_cidr=str(c.get("pod-cidr") or default_pod_cidr(cid, [x.pod_cidr for x in configs])),
+            node_cidr=default_node_cidr([x.node_cidr for x in configs]),
+            **_settings(c, where),
+        )
+        configs.append(cfg)
+        resources: list[Resource] = []
+        if c.get("bootstrap", True):
+            boot, _ = load_text(bootstrap_manifest(cfg), f"<bootstrap {cfg.name}>")
+            resources += boot
+        paths = [str((file.parent / p).resolve()) for p in c.get("manifests") or []]
+        if paths:
+            resources += load_resources(paths)
+        plan = _plan(cfg, {}, resources)
+        objects[cfg.name], sources[cfg.name], lines[cfg.name] = (
+            plan.objects,
+            plan.sources,
+            plan.lines,
+        )
+    names = [cfg.name for cfg in configs]
+    conn = data.get("connected") or []
+    if conn == "all":
+        pairs = list(itertools.combinations(sorted(names), 2))
+    else:
+        pairs = [tuple(p) for p in conn]
+        for p in pairs:
+            if len(p) != 2 or not set(p) <= set(names):
+                raise InvalidArgument(
+                    f"{file}: connected: {list(p)} must name two of {', '.join(names)}"
+                )
+    mesh = _view_mesh(configs, objects, pairs, sources, lines)  # type: ignore[arg-type]
+    hosts = data.get("dns") or {}
+    mesh.hosts = {str(k): tuple(v if isinstance(v, list) else [v]) for k, v in hosts.items()}
+    return LoadedMesh(mesh, objects, str(path), names[0], sources)
+
+
+def load(
+    spec: str, home: Home | None, context: str | None = None, *, fresh: bool = False
+) -> LoadedMesh:
+    """``HOME`` (or ``-``: the home as it is), a mesh file, or manifests over the home."""
+    if spec in ("HOME", ""):
+        if home is None:
+            raise InvalidArgument("no home to analyse")
+        return from_home(home, context, fresh=fresh)
+    path = Path(spec)
+    if not path.exists():
+        raise InvalidArgument(
+            f'the path "{spec}" does not exist',
+            hint="give a manifest file or folder, a mesh file, or HOME",
+        )
+    if is_mesh_file(path):
+        return from_mesh_file(path)
+    resources = load_resources([spec])
+    if home is not None and home.clusters():
+        return over_home(home, resources, context, description=f"{spec} over the home")
+    return standalone(resources, spec)
