@@ -25,7 +25,12 @@ TTL = 30
 
 
 def search_list(namespace: str, name: str, ndots: int = 5) -> list[str]:
-    """The names a pod's resolver tries, in order (resolv.conf search with ``ndots:5``)."""
+    """The names a pod's resolver tries, in order (resolv.conf search with ``ndots:5``).
+
+    A name ending in a dot is absolute: it is asked as it is, without the search list.
+    """
+    if name.endswith("."):
+        return [name]
     name = name.rstrip(".")
     if name.endswith("." + CLUSTER_DOMAIN) and name.count(".") >= ndots:
         return [name + "."]
