@@ -1,0 +1,1 @@
+"""Least-privilege policies from observed flows, verified by replay (issue 9)."""

@@ -1,0 +1,106 @@
+"""Replay recorded Hubble flows against a policy set and report what would change (issue 9).
+
+The public surface (STYLE.md rule 6):
+
+* reading logs (``reader.py``, ref §4.3): :func:`read_flows`, :class:`ReadStats`;
+* deduplicating them by what decides a verdict (``records.py``, ref §4.2): :class:`FlowLog`;
+* mapping ends onto the home (``ends.py``): :class:`Resolver`, :class:`End`;
+* batch verdicts from the compiled policy maps (``tables.py``): :class:`SideTables`;
+* the replay (``evaluate.py``): :func:`replay`, :class:`ReplayResult`, :class:`KeyResult`;
+* proposed policies (``scenario.py``): :func:`read_proposed`, :func:`scenario_mesh`;
+* the report (``report.py``): :func:`build_report`, :func:`render_text`, :func:`render_markdown`;
+* all of it in one call (``run.py``): :func:`run_replay`, :func:`read_log`.
+
+Names are imported on first use (PEP 562) so that commands load only what they need.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS: dict[str, tuple[str, str]] = {
+    "End": ("cmesh.replay.ends", "End"),
+    "EndKind": ("cmesh.replay.ends", "EndKind"),
+    "FlowLog": ("cmesh.replay.records", "FlowLog"),
+    "KeyResult": ("cmesh.replay.evaluate", "KeyResult"),
+    "Observed": ("cmesh.replay.records", "Observed"),
+    "Outcome": ("cmesh.replay.evaluate", "Outcome"),
+    "Proposed": ("cmesh.replay.scenario", "Proposed"),
+    "ReadStats": ("cmesh.replay.reader", "ReadStats"),
+    "ReplayResult": ("cmesh.replay.evaluate", "ReplayResult"),
+    "Report": ("cmesh.replay.report", "Report"),
+    "Resolver": ("cmesh.replay.ends", "Resolver"),
+    "Run": ("cmesh.replay.run", "Run"),
+    "Side": ("cmesh.replay.records", "Side"),
+    "SideTables": ("cmesh.replay.tables", "SideTables"),
+    "build_report": ("cmesh.replay.report", "build_report"),
+    "flow_text": ("cmesh.replay.report", "flow_text"),
+    "open_flows": ("cmesh.replay.reader", "open_flows"),
+    "read_flows": ("cmesh.replay.reader", "read_flows"),
+    "read_log": ("cmesh.replay.run", "read_log"),
+    "read_proposed": ("cmesh.replay.scenario", "read_proposed"),
+    "render_markdown": ("cmesh.replay.report", "render_markdown"),
+    "render_text": ("cmesh.replay.report", "render_text"),
+    "replay": ("cmesh.replay.evaluate", "replay"),
+    "run_replay": ("cmesh.replay.run", "run_replay"),
+    "scenario_mesh": ("cmesh.replay.scenario", "scenario_mesh"),
+}
+
+__all__ = [
+    "End",
+    "EndKind",
+    "FlowLog",
+    "KeyResult",
+    "Observed",
+    "Outcome",
+    "Proposed",
+    "ReadStats",
+    "ReplayResult",
+    "Report",
+    "Resolver",
+    "Run",
+    "Side",
+    "SideTables",
+    "build_report",
+    "flow_text",
+    "open_flows",
+    "read_flows",
+    "read_log",
+    "read_proposed",
+    "render_markdown",
+    "render_text",
+    "replay",
+    "run_replay",
+    "scenario_mesh",
+]
+
+if TYPE_CHECKING:
+    from cmesh.replay.ends import End, EndKind, Resolver
+    from cmesh.replay.evaluate import KeyResult, Outcome, ReplayResult, replay
+    from cmesh.replay.reader import ReadStats, open_flows, read_flows
+    from cmesh.replay.records import FlowLog, Observed, Side
+    from cmesh.replay.report import (
+        Report,
+        build_report,
+        flow_text,
+        render_markdown,
+        render_text,
+    )
+    from cmesh.replay.run import Run, read_log, run_replay
+    from cmesh.replay.scenario import Proposed, read_proposed, scenario_mesh
+    from cmesh.replay.tables import SideTables
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attr = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

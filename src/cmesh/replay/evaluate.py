@@ -1,0 +1,258 @@
+"""Replay: every distinct recorded flow key through the policy set, one batch per phase.
+
+For each key the directions it attests to (:class:`~cmesh.replay.records.Side`) are decided by
+the cluster that enforces them — egress by the source's cluster, ingress by the destination's,
+each with the other end's identity as *that* cluster sees it (ref §2.4, §1.14; the same split
+as :func:`cmesh.datapath.decide`).  A direction whose local end is not a pod of a cluster in
+scope has no endpoint policy and passes.  Then L7: where the new verdict redirects to a proxy and
+the flow recorded an HTTP request or a DNS query, the request is matched against the union of
+the L7 rules (:func:`cmesh.l7.match_http`, DNS patterns; ref §2.6-§2.8).
+
+toFQDNs (ref §1.7, §2.11): an address is selected by name only once the DNS proxy has seen the
+answer.  Phase one replays the recorded DNS queries; a name is learned in a cluster when one of
+its pods' queries for it reaches a DNS rule that allows it.  Names the log only knows from
+``destination_names`` or answers, with no query recorded, are learned as they were then.
+Phase two replays everything with what was learned.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cmesh.datapath import Mesh
+from cmesh.l7 import HTTPRequest, match_http, name_or_pattern_matches
+from cmesh.policy import Decision
+from cmesh.replay.ends import End, Resolver
+from cmesh.replay.records import FlowLog, L7Key, Observed, RecordKey
+from cmesh.replay.tables import AUDIT, EGRESS, INGRESS, REDIRECT, SideTables
+
+
+class Outcome(enum.Enum):
+    PASS = "FORWARDED"
+    AUDIT = "AUDIT"
+    DROP = "DROPPED"
+
+
+@dataclass(frozen=True)
+class SideResult:
+    """One direction of one key: who decided, and the engine's decision."""
+
+    direction: int  # EGRESS | INGRESS
+    cluster: str
+    decision: Decision | None  # None: nothing enforces this direction (not a pod in scope)
+    l7_denied: bool = False
+    l7_unchecked: bool = False  # redirected to a proxy, but no request was recorded
+
+
+@dataclass(frozen=True)
+class KeyResult:
+    key: RecordKey
+    count: int
+    src: End
+    dst: End
+    sides: tuple[SideResult, ...]
+
+    @property
+    def observed(self) -> Observed:
+        return Observed(self.key[6])
+
+    @property
+    def l7(self) -> L7Key | None:
+        return self.key[7]
+
+    @property
+    def outcome(self) -> Outcome:
+        for s in self.sides:
+            if s.l7_denied or (s.decision is not None and s.decision.dropped):
+                return Outcome.DROP
+        if any(s.decision is not None and s.decision.verdict.name == "AUDIT" for s in self.sides):
+            return Outcome.AUDIT
+        return Outcome.PASS
+
+    @property
+    def deciding(self) -> SideResult | None:
+        """The side that drops it (the first: egress before ingress), if any."""
+        for s in self.sides:
+            if s.l7_denied or (s.decision is not None and s.decision.dropped):
+                return s
+        return None
+
+    @property
+    def broken(self) -> bool:
+        return self.observed is not Observed.DROPPED and self.outcome is Outcome.DROP
+
+    @property
+    def opened(self) -> bool:
+        return self.observed is Observed.DROPPED and self.outcome is not Outcome.DROP
+
+
+@dataclass
+class ReplayResult:
+    results: list[KeyResult] = field(default_factory=list)
+    learned: dict[str, set[str]] = field(default_factory=dict)  # cluster -> names
+    out_of_scope: int = 0  # keys observed outside the clusters replayed
+    synthesized: int = 0  # identities re-created for pods that are gone
+    rows: int = 0  # compiled policy-map rows
+    queries: int = 0  # one-direction verdicts computed
+
+
+Progress = Callable[[int], None]
+
+
+def _l7_denied(d: Decision, l7: L7Key) -> bool | None:
+    """Does the proxy refuse the recorded request?  ``None``: no rules of its kind apply."""
+    if d.l7 is None:
+        return None
+    kind, a, b, host = l7
+    if kind == "http":
+        rules = [r for x in d.l7 for r in x.http]
+        if not rules:
+            return None
+        return not match_http(rules, HTTPRequest(a or "GET", b or "/", host)).allowed
+    rules_dns = [r for x in d.l7 for r in x.dns]
+    if not rules_dns:
+        return None
+    return not any(name_or_pattern_matches(r.match_name, r.match_pattern, a) for r in rules_dns)
+
+
+@dataclass
+class _Plan:
+    """The one-direction queries of some keys, as arrays for :class:`SideTables`."""
+
+    cluster: list[int] = field(default_factory=list)
+    direction: list[int] = field(default_factory=list)
+    subject: list[int] = field(default_factory=list)
+    peer: list[int] = field(default_factory=list)
+    proto: list[int] = field(default_factory=list)
+    port: list[int] = field(default_factory=list)
+    # per key: its ends and, per side, (direction, cluster, query index or -1)
+    keys: list[tuple[RecordKey, End, End, list[tuple[int, str, int]]]] = field(default_factory=list)
+
+    def run(self, tables: SideTables) -> np.ndarray:
+        arrays = [
+            np.asarray(v, dtype=np.int64)
+            for v in (self.cluster, self.direction, self.subject, self.peer, self.proto, self.port)
+        ]
+        return tables.evaluate(*arrays)
+
+
+def _plan(
+    mesh: Mesh, resolver: Resolver, keys: Iterable[RecordKey], scope: set[str], tables: SideTables
+) -> _Plan:
+    plan = _Plan()
+    for key in keys:
+        _obs, src_k, dst_k, proto, port, side, _o, _l7 = key
+        src, dst = resolver.end(src_k), resolver.end(dst_k)
+        sides: list[tuple[int, str, int]] = []
+        for d, local, other in ((EGRESS, src, dst), (INGRESS, dst, src)):
+            if not side & d:
+                continue
+            cluster = local.cluster
+            subj = resolver.subject(local, cluster) if cluster in scope else None
+            if subj is None:
+                sides.append((d, cluster, -1))
+                continue
+            ident, node = subj
+            plan.cluster.append(tables.index[cluster])
+            plan.direction.append(d)
+            plan.subject.append(ident)
+            plan.peer.append(resolver.peer(cluster, node, other))
+            plan.proto.append(proto)
+            plan.port.append(port)
+            sides.append((d, cluster, len(plan.port) - 1))
+        plan.keys.append((key, src, dst, sides))
+    return plan
+
+
+def _results(plan: _Plan, tables: SideTables, counts: FlowLog) -> list[KeyResult]:
+    idx = plan.run(tables)
+    codes = tables.codes(idx)
+    out: list[KeyResult] = []
+    decisions = tables.decisions
+    for key, src, dst, sides in plan.keys:
+        l7 = key[7]
+        res: list[SideResult] = []
+        for d, cluster, q in sides:
+            if q < 0:
+                res.append(SideResult(d, cluster, None))
+                continue
+            dec = decisions[int(idx[q])]
+            denied = unchecked = False
+            if int(codes[q]) in (REDIRECT, AUDIT) and dec.l7 is not None:
+                if l7 is None:
+                    unchecked = True
+                else:
+                    denied = bool(_l7_denied(dec, l7))
+            res.append(SideResult(d, cluster, dec, denied, unchecked))
+        out.append(KeyResult(key, counts.counts[key], src, dst, tuple(res)))
+    return out
+
+
+def replay(
+    mesh: Mesh,
+    log: FlowLog,
+    *,
+    clusters: Iterable[str] | None = None,
+) -> ReplayResult:
+    """Decide every key of ``log`` against ``mesh`` (an in-memory copy: it is extended with the
+    identities of recorded pods that are gone and the DNS names learned).
+
+    ``clusters``: only flows those clusters observed, and only the directions they enforce
+    (``None``: every cluster of the mesh).
+    """
+    scope = set(mesh.views) if clusters is None else set(clusters) & set(mesh.views)
+    result = ReplayResult()
+    resolver = Resolver(mesh, log)
+    keys = [k for k in log.counts if not k[0] or k[0] in scope or clusters is None]
+    result.out_of_scope = len(log.counts) - len(keys)
+    for k in keys:  # resolve every end first: it may add identities to the engines
+        resolver.end(k[1])
+        resolver.end(k[2])
+    dns_keys = [k for k in keys if k[7] is not None and k[7][0] == "dns"]
+    queried: dict[str, set[str]] = {}
+    if dns_keys:
+        tables = SideTables(mesh)
+        first = _results(_plan(mesh, resolver, dns_keys, scope, tables), tables, log)
+        for r in first:
+            name = (r.key[7][1] if r.key[7] else "").lower().rstrip(".")
+            queried.setdefault(r.src.cluster, set()).add(name)
+            if r.outcome is Outcome.DROP:
+                continue
+            eg = next((s for s in r.sides if s.direction == EGRESS), None)
+            proxied = eg is not None and eg.decision is not None and eg.decision.l7 is not None
+            if proxied and any(x.dns for x in eg.decision.l7 or ()):  # type: ignore[union-attr]
+                result.learned.setdefault(r.src.cluster, set()).add(name)
+    _learn(mesh, log, scope, queried, result)
+    tables = SideTables(mesh)
+    plan = _plan(mesh, resolver, keys, scope, tables)
+    result.results = _results(plan, tables, log)
+    result.synthesized = resolver.synthesized
+    result.rows = tables.rows_compiled
+    result.queries = len(plan.port)
+    return result
+
+
+def _learn(
+    mesh: Mesh,
+    log: FlowLog,
+    scope: set[str],
+    queried: dict[str, set[str]],
+    result: ReplayResult,
+) -> None:
+    """Teach each cluster's engine the names its DNS proxy would have seen (see module doc)."""
+    for ip, names in sorted(log.names.items()):
+        if mesh.pod_at(ip) is not None or mesh.node_at(ip) is not None:
+            continue
+        for cluster in sorted(scope):
+            view = mesh.views[cluster]
+            learned = result.learned.get(cluster, set())
+            asked = queried.get(cluster, set())
+            for name in sorted(names):
+                bare = name.lower().rstrip(".")
+                if bare in asked and bare not in learned:
+                    continue  # queried, but no DNS rule let the proxy see the answer
+                view.learn_fqdn(name, [ip])

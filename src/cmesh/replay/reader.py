@@ -1,0 +1,182 @@
+"""Read flow logs as Hubble writes them: JSON lines, a JSON array or concatenated objects, gzipped
+or not, from a file or standard input (ref §4.3).
+
+Accepted, in any mix, one value per line:
+
+* a ``GetFlowsResponse`` as ``hubble observe -o json`` / ``-o jsonpb`` prints it
+  (``{"flow": {...}, "node_name": ..., "time": ...}``) — cmesh's own ``hubble observe -o json``
+  prints the same;
+* a bare ``Flow`` object (what ``jq .flow`` leaves);
+* a JSON array of either (one document, or one array per line).
+
+Also a stream of pretty-printed objects (``jq .`` output), detected when the first line does not
+parse on its own.  Responses that carry no flow (``node_status``, ``lost_events``) are counted and
+skipped.  A malformed line is reported with its line number and skipped; the count is in
+:class:`ReadStats`.  Parsing uses orjson (several times faster than ``json``); nothing here builds
+:class:`~cmesh.hubble.Flow` objects — :mod:`cmesh.replay.records` reads only the fields that decide
+a verdict.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from cmesh.errors import InvalidArgument
+
+#: At most this many malformed lines are kept with their message (all are counted).
+KEEP_MALFORMED = 20
+
+Progress = Callable[[int], None]
+FlowItem = tuple[dict[str, Any], str, int]  # (flow object, node_name of the response, line)
+
+
+@dataclass
+class ReadStats:
+    """What reading saw: lines, flows, responses without a flow, malformed lines."""
+
+    lines: int = 0
+    flows: int = 0
+    not_flows: int = 0
+    malformed: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    source: str = ""
+
+    def bad(self, line: int, message: str) -> None:
+        self.malformed += 1
+        if len(self.errors) < KEEP_MALFORMED:
+            self.errors.append((line, message))
+
+
+def open_flows(path: str | Path) -> tuple[BinaryIO, int]:
+    """The decompressed byte stream of ``path`` (``-``: stdin) and its size on disk (0: unknown).
+
+    Gzip is recognised by its magic bytes, whatever the file is called.
+    """
+    if str(path) == "-":
+        raw: BinaryIO = io.BufferedReader(sys.stdin.buffer)  # type: ignore[arg-type]
+        size = 0
+    else:
+        p = Path(path)
+        try:
+            raw = p.open("rb")
+            size = p.stat().st_size
+        except OSError as exc:
+            raise InvalidArgument(
+                f"{path}: cannot read the flow log: {exc.strerror}",
+                hint="give a file written by `hubble observe -o json` (or - for stdin)",
+            ) from None
+    head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""  # type: ignore[attr-defined]
+    if head == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=raw, mode="rb"), size  # type: ignore[return-value]
+    return raw, size
+
+
+def _unwrap(obj: Any, line: int, stats: ReadStats) -> Iterator[FlowItem]:
+    if isinstance(obj, list):
+        for item in obj:
+            yield from _unwrap(item, line, stats)
+        return
+    if not isinstance(obj, dict):
+        stats.bad(line, f"expected a JSON object, got {type(obj).__name__}")
+        return
+    inner = obj.get("flow")
+    if isinstance(inner, dict):
+        stats.flows += 1
+        yield inner, obj.get("node_name") or obj.get("nodeName") or "", line
+    elif any(k in obj for k in ("node_status", "lost_events", "nodeStatus", "lostEvents")):
+        stats.not_flows += 1
+    elif inner is not None:
+        stats.bad(line, '"flow" is not an object')
+    else:
+        stats.flows += 1
+        yield obj, "", line
+
+
+def _position(exc: Exception) -> str:
+    return str(exc).split(":", 1)[0] if isinstance(exc, orjson.JSONDecodeError) else str(exc)
+
+
+def iter_flows(
+    stream: BinaryIO, stats: ReadStats, on_progress: Progress | None = None
+) -> Iterator[FlowItem]:
+    """Every flow object of ``stream`` with its line number; malformed lines land in ``stats``."""
+    loads = orjson.loads
+    first = True
+    done = 0
+    for raw in stream:
+        stats.lines += 1
+        done += len(raw)
+        if on_progress is not None and stats.lines % 4096 == 0:
+            on_progress(done)
+        text = raw.strip()
+        if not text:
+            continue
+        try:
+            obj = loads(text)
+        except orjson.JSONDecodeError as exc:
+            if first and text in (b"{", b"["):
+                rest = stream.read()
+                yield from _concatenated(raw + rest, stats, stats.lines)
+                done += len(rest)
+                break
+            stats.bad(stats.lines, f"not JSON ({_position(exc)})")
+            first = False
+            continue
+        first = False
+        yield from _unwrap(obj, stats.lines, stats)
+    if on_progress is not None:
+        on_progress(done)
+
+
+def _concatenated(data: bytes, stats: ReadStats, start_line: int) -> Iterator[FlowItem]:
+    """Pretty-printed documents one after another (``jq .``): decode them one at a time."""
+    text = data.decode("utf-8", errors="replace")
+    decoder = json.JSONDecoder()
+    pos = 0
+    line = start_line
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n":
+            if text[pos] == "\n":
+                line += 1
+            pos += 1
+        if pos >= len(text):
+            break
+        try:
+            obj, end = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            stats.bad(line, f"not JSON ({exc.msg})")
+            nxt = text.find("\n{", pos + 1)
+            if nxt < 0:
+                break
+            line += text.count("\n", pos, nxt + 1)
+            pos = nxt + 1
+            continue
+        yield from _unwrap(obj, line, stats)
+        line += text.count("\n", pos, end)
+        pos = end
+    stats.lines = max(stats.lines, line)
+
+
+def read_flows(
+    path: str | Path, stats: ReadStats | None = None, on_progress: Progress | None = None
+) -> Iterator[FlowItem]:
+    """Open ``path`` (``-``: stdin, gzip or not) and yield its flows (see :func:`iter_flows`)."""
+    stats = stats if stats is not None else ReadStats()
+    stats.source = "<stdin>" if str(path) == "-" else str(path)
+    stream, _size = open_flows(path)
+    try:
+        yield from iter_flows(stream, stats, on_progress)
+    except (OSError, EOFError) as exc:  # a truncated or corrupt gzip member
+        stats.bad(stats.lines + 1, f"cannot read further: {exc}")
+    finally:
+        if str(path) != "-":
+            stream.close()

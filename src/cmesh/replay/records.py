@@ -1,0 +1,272 @@
+"""What in a recorded flow decides its verdict, and the deduplicated log (ref §4.1, §4.2).
+
+A Hubble log holds several events per connection: policy verdicts, traces at each observation
+point, drops, L7 access logs, and the replies.  Replay keeps what a policy decides and drops the
+rest:
+
+=============================================  ====================================================
+event                                          what it attests (``Side``)
+=============================================  ====================================================
+policy-verdict (type 5)                        that direction's verdict (``traffic_direction``)
+drop with a policy reason (133, 181, 189)      that direction dropped it
+trace ``to-endpoint`` (not a reply)            delivered: both directions passed
+trace ``to-overlay|stack|host|network|crypto`` left the source: its egress passed
+trace ``to-proxy``                             that direction passed L3/L4 (redirected)
+L7 request                                     the request reached (or was refused by) a proxy;
+                                               a forwarded request is expected at the server, so
+                                               both directions are checked
+=============================================  ====================================================
+
+Replies (``is_reply``, L7 responses) pass by conntrack whatever the policy (ref §2.4) and are
+skipped, as are ``from-*`` traces (seen before any policy), drops for other reasons (no route,
+no backend) and flows without addresses.  What remains is reduced to a :data:`RecordKey`: the
+observing cluster, both ends, protocol, destination port, the side, the observed verdict class
+and the L7 request.  Identical keys are counted once (:class:`FlowLog`) — real logs repeat the
+same few connections — and everything downstream works on the distinct keys.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from cmesh.replay.reader import FlowItem
+
+
+class Side(enum.IntEnum):
+    """Which policy directions an event attests to."""
+
+    EGRESS = 1
+    INGRESS = 2
+    BOTH = 3
+
+
+class Observed(enum.IntEnum):
+    """The recorded outcome, reduced to what replay compares."""
+
+    FORWARDED = 1  # FORWARDED, REDIRECTED, TRACED
+    AUDIT = 2  # passed, but an audited policy would have dropped it
+    DROPPED = 3  # dropped by policy
+
+
+class Skip(enum.Enum):
+    REPLY = "replies (conntrack lets them pass, ref §2.4)"
+    NO_POLICY_POINT = "traces seen before any policy (from-* points)"
+    OTHER_DROP = "drops for reasons other than policy"
+    NO_VERDICT = "events without a policy verdict (ERROR, TRANSLATED, unknown)"
+    NO_ADDRESS = "flows without IP addresses or L4"
+
+
+#: Protocol numbers used in keys (and arrays): Hubble's ``l4`` oneof names.
+PROTOCOLS = {"TCP": 1, "UDP": 2, "SCTP": 3, "ICMPv4": 4, "ICMPv6": 5}
+PROTOCOL_NAMES = {v: k for k, v in PROTOCOLS.items()}
+
+#: (cluster, namespace, pod name, IP, identity) — one flow end as recorded.
+EndKey = tuple[str, str, str, str, int]
+#: ("http", method, path, host) or ("dns", query, "", "") — the L7 request, if any.
+L7Key = tuple[str, str, str, str]
+#: (observer cluster, src, dst, protocol, destination port, side, observed, L7 request or None)
+RecordKey = tuple[str, EndKey, EndKey, int, int, int, int, L7Key | None]
+
+_POLICY_DROPS = frozenset({133, 181, 189})  # POLICY_DENIED, POLICY_DENY, AUTH_REQUIRED
+_EGRESS_POINTS = frozenset({"TO_OVERLAY", "TO_STACK", "TO_HOST", "TO_NETWORK", "TO_CRYPTO"})
+_EGRESS_SUBTYPES = frozenset({2, 3, 4, 11, 13})  # monitor codes of the points above
+_FORWARD = {"FORWARDED": 1, "REDIRECTED": 1, "TRACED": 1, "AUDIT": 2, "DROPPED": 3}
+_FORWARD_NUM = {1: 1, 5: 1, 6: 1, 4: 2, 2: 3}
+_DIRECTIONS = {"EGRESS": 1, "INGRESS": 2, 2: 1, 1: 2}
+
+
+def _get(d: Mapping[str, Any], key: str, camel: str) -> Any:
+    v = d.get(key)
+    return d.get(camel) if v is None else v
+
+
+def _end(ep: Any, ip: str) -> tuple[EndKey, tuple[str, ...]]:
+    if not isinstance(ep, dict):
+        return ("", "", "", ip, 0), ()
+    labels = ep.get("labels") or ()
+    ident = ep.get("identity") or 0
+    return (
+        (
+            ep.get("cluster_name") or ep.get("clusterName") or "",
+            ep.get("namespace") or "",
+            ep.get("pod_name") or ep.get("podName") or "",
+            ip,
+            int(ident) if not isinstance(ident, int) else ident,
+        ),
+        tuple(labels) if isinstance(labels, list) else (),
+    )
+
+
+def _l4(l4: Any) -> tuple[int, int] | None:
+    if not isinstance(l4, dict):
+        return None
+    for name, proto in PROTOCOLS.items():
+        v = l4.get(name)
+        if isinstance(v, dict):
+            if proto >= 4:
+                return proto, int(v.get("type") or 0)
+            return proto, int(_get(v, "destination_port", "destinationPort") or 0)
+    return None
+
+
+def _l7(l7: Any) -> tuple[str, L7Key | None, int]:
+    """(type name, request key, DNS answer record marker) of an ``l7`` object."""
+    if not isinstance(l7, dict):
+        return "", None, 0
+    kind = l7.get("type") or ""
+    kind = (
+        {1: "REQUEST", 2: "RESPONSE", 3: "SAMPLE"}.get(kind, kind)
+        if isinstance(kind, int)
+        else kind
+    )
+    http = l7.get("http")
+    if isinstance(http, dict):
+        url = http.get("url") or ""
+        parts = urlsplit(url)
+        path = parts.path or "/"
+        if parts.query:
+            path += "?" + parts.query
+        return kind, ("http", str(http.get("method") or ""), path, parts.netloc), 0
+    dns = l7.get("dns")
+    if isinstance(dns, dict):
+        return kind, ("dns", str(dns.get("query") or ""), "", ""), 1
+    return kind, None, 0
+
+
+@dataclass
+class FlowLog:
+    """The deduplicated log: each distinct :data:`RecordKey` with how many events had it.
+
+    Side tables keep, per recorded end, the labels Hubble recorded (first seen wins) and the
+    workload, and per address the DNS names the flows or DNS answers gave it (for toFQDNs).
+    """
+
+    counts: Counter[RecordKey] = field(default_factory=Counter)
+    labels: dict[EndKey, tuple[str, ...]] = field(default_factory=dict)
+    workloads: dict[EndKey, str] = field(default_factory=dict)
+    names: dict[str, set[str]] = field(default_factory=dict)  # ip -> DNS names
+    first_line: dict[RecordKey, int] = field(default_factory=dict)
+    skipped: Counter[Skip] = field(default_factory=Counter)
+    events: int = 0
+
+    @property
+    def kept(self) -> int:
+        return sum(self.counts.values())
+
+    def add_all(self, items: Iterable[FlowItem]) -> FlowLog:
+        for flow, node, line in items:
+            self.add(flow, node, line)
+        return self
+
+    def add(self, f: dict[str, Any], node: str = "", line: int = 0) -> None:
+        """Reduce one flow object to its key (or count why it was skipped)."""
+        self.events += 1
+        verdict = f.get("verdict")
+        if isinstance(verdict, int):
+            observed = _FORWARD_NUM.get(verdict, 0)
+        else:
+            observed = _FORWARD.get(verdict or "", 0)
+        l7kind, l7key, is_dns = _l7(f.get("l7"))
+        ip = f.get("IP") or f.get("ip")
+        l4 = _l4(f.get("l4"))
+        if l7kind == "RESPONSE":
+            self._answer(f, ip)
+            self.skipped[Skip.REPLY] += 1
+            return
+        reply = f.get("is_reply", f.get("isReply"))
+        if isinstance(reply, dict):
+            reply = reply.get("value", False)
+        if reply is True or (reply is None and f.get("reply") is True):
+            self.skipped[Skip.REPLY] += 1
+            return
+        if not observed:
+            self.skipped[Skip.NO_VERDICT] += 1
+            return
+        if not isinstance(ip, dict) or l4 is None:
+            self.skipped[Skip.NO_ADDRESS] += 1
+            return
+        direction = _DIRECTIONS.get(_get(f, "traffic_direction", "trafficDirection") or 0, 3)
+        et = _get(f, "event_type", "eventType")
+        etype = et.get("type", 0) if isinstance(et, dict) else 0
+        side = direction
+        if l7key is not None and l7kind == "REQUEST":
+            if observed != 3:
+                side = 3
+        elif observed == 3:
+            reason = _get(f, "drop_reason", "dropReason") or 0
+            desc = _get(f, "drop_reason_desc", "dropReasonDesc") or ""
+            if (
+                etype != 5
+                and reason not in _POLICY_DROPS
+                and desc
+                not in (
+                    "POLICY_DENIED",
+                    "POLICY_DENY",
+                    "AUTH_REQUIRED",
+                )
+            ):
+                self.skipped[Skip.OTHER_DROP] += 1
+                return
+        elif etype == 4 or (
+            etype == 0 and _get(f, "trace_observation_point", "traceObservationPoint")
+        ):
+            point = _get(f, "trace_observation_point", "traceObservationPoint") or ""
+            sub = et.get("sub_type", 0) if isinstance(et, dict) else 0
+            if point == "TO_ENDPOINT" or (not point and sub == 0):
+                side = 3
+            elif point == "TO_PROXY" or (not point and sub == 1):
+                pass
+            elif point in _EGRESS_POINTS or (not point and sub in _EGRESS_SUBTYPES):
+                side = 1
+            else:
+                self.skipped[Skip.NO_POLICY_POINT] += 1
+                return
+        src_ip = str(ip.get("source") or "")
+        dst_ip = str(ip.get("destination") or "")
+        src, src_labels = _end(f.get("source"), src_ip)
+        dst, dst_labels = _end(f.get("destination"), dst_ip)
+        if src not in self.labels:
+            self._remember(src, src_labels, f.get("source"))
+        if dst not in self.labels:
+            self._remember(dst, dst_labels, f.get("destination"))
+        dnames = _get(f, "destination_names", "destinationNames")
+        if dnames and dst_ip:
+            self.names.setdefault(dst_ip, set()).update(dnames)
+        observer = (node or _get(f, "node_name", "nodeName") or "").partition("/")
+        key: RecordKey = (
+            observer[0] if observer[1] else "",
+            src,
+            dst,
+            l4[0],
+            l4[1],
+            side,
+            observed,
+            l7key if l7kind == "REQUEST" and (l7key is not None) else None,
+        )
+        n = self.counts.get(key)
+        if n is None:
+            self.counts[key] = 1
+            self.first_line[key] = line
+        else:
+            self.counts[key] = n + 1
+        del is_dns
+
+    def _remember(self, end: EndKey, labels: tuple[str, ...], ep: Any) -> None:
+        self.labels[end] = labels
+        wl = ep.get("workloads") if isinstance(ep, dict) else None
+        if isinstance(wl, list) and wl and isinstance(wl[0], dict):
+            self.workloads[end] = str(wl[0].get("name") or "")
+
+    def _answer(self, f: dict[str, Any], ip: Any) -> None:
+        """A DNS response teaches which addresses a name has (what the DNS proxy learns)."""
+        dns = (f.get("l7") or {}).get("dns")
+        if not isinstance(dns, dict):
+            return
+        query = str(dns.get("query") or "")
+        for addr in dns.get("ips") or ():
+            self.names.setdefault(str(addr), set()).add(query)
