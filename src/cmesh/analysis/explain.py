@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from cmesh.analysis.connectivity import Analyzer, Connection
 from cmesh.analysis.ends import End, EndpointClass
 from cmesh.analysis.portset import PortSet
-from cmesh.datapath import Mesh, Peer, PeerKind, Trace, trace
+from cmesh.datapath import Peer, PeerKind, Trace, trace
 from cmesh.policy import Direction, PolicyRef, Protocol
 
 
@@ -99,7 +99,7 @@ def _peer(end: End) -> Peer | None:
     return None
 
 
-def explain_pair(an: Analyzer, conn: Connection) -> PairWhy:
+def explain_pair(an: Analyzer, conn: Connection, *, with_trace: bool = True) -> PairWhy:
     """The deciding policies of both sides; a trace for a denied pod-to-pod pair."""
     src, dst = conn.src, conn.dst
     x: EndpointClass | End = src.classes[0] if src.classes else src
@@ -114,11 +114,7 @@ def explain_pair(an: Analyzer, conn: Connection) -> PairWhy:
         sides.append(_side(an, Direction.INGRESS, y, peer, dst.label, conn.ports or ing.ports))
     flow: Trace | None = None
     a, b = _peer(src), _peer(dst)
-    if not conn.ports and a is not None and b is not None:
+    if with_trace and not conn.ports and a is not None and b is not None:
         probe = (eg.ports | ing.ports).first() or (Protocol.TCP, 80)
         flow = trace(an.mesh, a, b, probe[0], probe[1], explain=True)
     return PairWhy(tuple(sides), flow)
-
-
-def explain_mesh_pair(mesh: Mesh, conn: Connection) -> PairWhy:
-    return explain_pair(Analyzer(mesh), conn)

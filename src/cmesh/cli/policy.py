@@ -153,3 +153,26 @@ def list_(
     )
     render(rows, output, sys.stdout, (lambda c: explain_pair(an, c)) if explain else None)
     sys.stdout.flush()
+
+
+@policy.command("diff")
+@click.argument("old", metavar="OLD")
+@click.argument("new", metavar="NEW")
+@output_option("txt", "md", "json", default="txt")
+@context_option
+@pass_state
+def diff(state: State, old: str, new: str, output: str) -> None:
+    """Connections added, removed and changed from OLD to NEW, grouped by policy change.
+
+    OLD and NEW are each a mesh file (a full description of the clusters), manifests applied
+    over the --context cluster of the home, or HOME (the home as it is).  Exits 0 when
+    connectivity is the same and 1 when it changed, as diff does.
+    """
+    from cmesh.analysis.diff import semantic_diff
+    from cmesh.cli.difffmt import render
+    from cmesh.cli.meshsource import load
+
+    d = semantic_diff(load(state, old, fresh=True), load(state, new, fresh=True))
+    state.console.raw(render(d, output))
+    if d.changed:
+        click.get_current_context().exit(1)
