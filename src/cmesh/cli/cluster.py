@@ -212,12 +212,13 @@ def status(state: State, output: str) -> None:
         state.console.raw(text)
         return
     cfg, n = data["config"], data["counts"]
+    extra = cfg.get("extra") or {}
     summary = [
         ("Cilium", "OK"),
         ("Operator", "OK"),
         ("Envoy DaemonSet", "OK"),
-        ("Hubble Relay", "disabled"),
-        ("ClusterMesh", "disabled"),
+        ("Hubble Relay", "OK" if extra.get("hubble_relay") else "disabled"),
+        ("ClusterMesh", "OK" if cfg.get("clustermesh_enabled") else "disabled"),
         ("", ""),
     ]
     out = []

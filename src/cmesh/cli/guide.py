@@ -592,6 +592,7 @@ class Guide:
     def hubble(self) -> None:
         w = self.w
         w.section("Monitoring policy enforcement with Hubble")
+        w.cmd("hubble", "enable", "--context", C1, "--ui")
         r = w.cmd("hubble", "observe", "--context", C1, "--verdict", "DROPPED", "--last", "8")
         w.check(
             "hubble observe --verdict DROPPED",

@@ -261,3 +261,34 @@ def status(state: State, all_clusters: bool) -> None:
     s = FlowStore(state.home.store).status(clusters)
     ratio = f" ({s.num_flows / s.max_flows * 100:.2f}%)" if s.max_flows else ""
     state.console.raw(f"Current/Max Flows: {s.num_flows:,}/{s.max_flows:,}{ratio}\nFlows/s: N/A\n")
+
+
+@hubble.command()
+@context_option
+@click.option(
+    "--relay/--no-relay",
+    default=True,
+    show_default=True,
+    help="Deploy Hubble Relay (what hubble observe talks to).",
+)
+@click.option("--ui", is_flag=True, help="Also deploy the Hubble UI.")
+@pass_state
+def enable(state: State, relay: bool, ui: bool) -> None:
+    """Enable Hubble Relay (and the UI) on a cluster, as `cilium hubble enable`."""
+    cfg = state.home.cluster(state.context)
+    extra = {**cfg.extra, "hubble_relay": relay, "hubble_ui": ui}
+    state.home.save_cluster(cfg.with_options(extra=extra), create=False)
+    state.console.print(
+        f"✅ Hubble Relay {'enabled' if relay else 'disabled'}{' with the UI' if ui else ''} on {cfg.name}"
+    )
+
+
+@hubble.command()
+@context_option
+@pass_state
+def disable(state: State) -> None:
+    """Disable Hubble Relay and the UI on a cluster (flows are still recorded by the agents)."""
+    cfg = state.home.cluster(state.context)
+    extra = {**cfg.extra, "hubble_relay": False, "hubble_ui": False}
+    state.home.save_cluster(cfg.with_options(extra=extra), create=False)
+    state.console.print(f"✅ Hubble Relay disabled on {cfg.name}")

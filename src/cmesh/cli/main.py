@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "hubble": ("cmesh.cli.hubble", "hubble"),
     "replay": ("cmesh.cli.replay", "replay"),
     "agent": ("cmesh.cli.agent", "agent"),
+    "connectivity": ("cmesh.cli.connectivity", "connectivity"),
 }
 
 
