@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dns": ("cmesh.cli.traffic", "dns"),
     "metrics": ("cmesh.cli.traffic", "metrics"),
     "hubble": ("cmesh.cli.hubble", "hubble"),
+    "test": ("cmesh.cli.assertions", "test"),
     "replay": ("cmesh.cli.replay", "replay"),
     "agent": ("cmesh.cli.agent", "agent"),
     "connectivity": ("cmesh.cli.connectivity", "connectivity"),
