@@ -36,7 +36,7 @@ from cmesh.datapath import Mesh, load_mesh
 from cmesh.errors import InvalidArgument, InvalidManifest, InvalidPolicy
 from cmesh.model import POLICY_KINDS, Resource, load_text
 from cmesh.policy import build_view, validate_all
-from cmesh.registry import ClusterRegistry, Home, bootstrap_manifest, read_sources
+from cmesh.registry import ClusterRegistry, Home, read_sources
 
 MESH_FILE = "mesh.yaml"
 #: Mesh-file setting names are ``cmesh config set`` names (ref §2.1, §2.12, §1.14).
@@ -213,6 +213,16 @@ def _settings(cfg: dict[str, Any], where: str) -> dict[str, Any]:
     return out
 
 
+def _bootstrap(cfg: ClusterConfig) -> str:
+    """What ``cmesh install`` creates in a fresh cluster (kube-dns, default/kubernetes)."""
+    import cmesh.registry as registry
+
+    # ``cmesh.registry`` exports the function ``install`` from a submodule of the same name:
+    # resolve the function first, or importing the submodule would shadow it with the module.
+    assert callable(registry.install)
+    return registry.bootstrap_manifest(cfg)
+
+
 def from_mesh_file(path: Path) -> LoadedMesh:
     """A full description: ``clusters`` (name, id, settings, bootstrap, manifests) and
     ``connected`` (pairs, or ``all``); manifest paths are relative to the file."""
@@ -244,7 +254,7 @@ def from_mesh_file(path: Path) -> LoadedMesh:
         configs.append(cfg)
         resources: list[Resource] = []
         if c.get("bootstrap", True):
-            boot, _ = load_text(bootstrap_manifest(cfg), f"<bootstrap {cfg.name}>")
+            boot, _ = load_text(_bootstrap(cfg), f"<bootstrap {cfg.name}>")
             resources += boot
         paths = [str((file.parent / p).resolve()) for p in c.get("manifests") or []]
         if paths:

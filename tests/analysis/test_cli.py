@@ -1,0 +1,318 @@
+"""``cmesh policy list``, ``cmesh policy diff`` and ``cmesh test`` on the guide's two clusters.
+
+Offline through the mesh file ``examples/guide-mesh.yaml`` (the state ``cmesh demo`` leaves),
+and on a home built the way the walkthrough builds it.  Sections of the semantics reference:
+§1.14 (selectors without a cluster select the local cluster), §2.4 (both ends enforce; each
+cluster its own side), §2.5 (deny wins), §2.6 (L7 on a port), §2.11 (DNS only through the rule).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from tests.conftest import EXAMPLES, Cmesh
+
+MESH = str(EXAMPLES / "guide-mesh.yaml")
+SPEC = str(EXAMPLES / "guide-intent.yaml")
+
+
+def broken_mesh(tmp_path: Path, replace: str, by: Path) -> str:
+    """The guide's mesh file with one manifest swapped (paths made absolute)."""
+    text = Path(MESH).read_text()
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("  - "):
+            rel = line[4:].strip()
+            path = by if rel == replace else EXAMPLES / rel
+            line = f"  - {path}"
+        lines.append(line)
+    out = tmp_path / "mesh.yaml"
+    out.write_text("\n".join(lines) + "\n")
+    return str(out)
+
+
+def test_list_across_clusters_needs_both_sides_ref_2_4_1_14(cmesh: Cmesh):
+    out = cmesh("policy", "list", "--manifests", MESH, "--all-clusters").output
+    lines = out.splitlines()
+    assert lines == sorted(lines, key=lambda x: x.split(" : ")[0].split(" => "))
+    assert (
+        "cluster-2/default/frontend[Deployment] => cluster-1/default/payment[Deployment] : TCP 8080"
+        in lines
+    )
+    # cluster-1's database admits only cluster-1's api (allow-from-cluster-1), ref §1.14
+    assert not any(
+        x.startswith("cluster-2/default/api[Deployment] => cluster-1/default/database")
+        for x in lines
+    )
+    assert (
+        "cluster-1/default/api[Deployment] => cluster-1/default/database[StatefulSet] : TCP 5432"
+        in lines
+    )
+    # L7 summary where the api's HTTP rules apply (ref §2.6); DNS through the proxy (ref §2.11)
+    api = next(
+        x
+        for x in lines
+        if x.startswith("cluster-1/default/frontend[Deployment] => cluster-1/default/api[")
+    )
+    assert "TCP 8080 [L7 ingress TCP 8080 HTTP GET /api/v1/.* | POST /api/v1/orders" in api
+    dns = next(
+        x
+        for x in lines
+        if x.startswith("cluster-1/default/frontend[Deployment] => cluster-1/kube-system/coredns")
+    )
+    assert dns.endswith(": UDP 53 [L7 egress UDP 53 DNS *]")
+    # host reaches every pod (allow-localhost, ref §2.1); the world reaches no pod of default
+    assert (
+        "cluster-1/host[Entity] => cluster-1/default/database[StatefulSet] : All Connections"
+        in lines
+    )
+    assert not any(x.startswith("cluster-1/world[Entity] => cluster-1/default/") for x in lines)
+
+
+def test_list_is_deterministic_and_scoped_to_the_context(cmesh: Cmesh):
+    a = cmesh("policy", "list", "--manifests", MESH, "--context", "cluster-1").output
+    b = cmesh("policy", "list", "--manifests", MESH, "--context", "cluster-1").output
+    assert a == b
+    assert "default/frontend[Deployment] => default/payment[Deployment] : TCP 8080" in a
+    assert "cluster-2" not in a
+
+
+def test_list_formats(cmesh: Cmesh):
+    args = [
+        "policy",
+        "list",
+        "--manifests",
+        MESH,
+        "--all-clusters",
+        "--focus-workload",
+        "default/payment",
+    ]
+    data = json.loads(cmesh(*args, "-o", "json").output)
+    rows = data["connections"]
+    assert rows and all("payment" in r["src"] + r["dst"] for r in rows)
+    assert {"src", "dst", "conn", "ports", "allowed"} <= set(rows[0])
+    table = list(csv.reader(io.StringIO(cmesh(*args, "-o", "csv").output)))
+    assert table[0] == ["src", "dst", "conn", "l7"] and len(table) == len(rows) + 1
+    md = cmesh(*args, "-o", "md").output.splitlines()
+    assert md[0] == "| src | dst | conn |" and len(md) == len(rows) + 2
+    dot = cmesh(*args, "-o", "dot").output
+    assert dot.startswith("digraph connectivity {") and dot.count(" -> ") == len(rows)
+
+
+def test_list_pods_and_explain_denied_pairs_ref_2_5(cmesh: Cmesh):
+    out = cmesh(
+        "policy",
+        "list",
+        "--manifests",
+        MESH,
+        "--all-clusters",
+        "--pods",
+        "--explain",
+        "--focus-workload",
+        "cluster-1/default/database-0",
+    ).output
+    assert "[Pod] => cluster-1/default/database-0[Pod]" in out
+    # api of cluster-2: egress allows it, cluster-1's ingress does not — the trace says why
+    denied = out[out.index("cluster-2/default/api-") :]
+    assert denied.splitlines()[0].endswith("No Connections (denied)")
+    assert "Verdict: DROPPED" in denied
+    assert "ingress" in denied and "allow-from-cluster-1" in denied
+
+
+def test_diff_identical_is_exit_0(cmesh: Cmesh):
+    res = cmesh("policy", "diff", MESH, MESH)
+    assert "No connectivity change." in res.output
+
+
+def test_diff_groups_changes_by_the_policy_that_causes_them(cmesh: Cmesh, tmp_path: Path):
+    seed = EXAMPLES / "seed" / "policies" / "allow-frontend-to-payment.yaml"
+    new = broken_mesh(tmp_path, "corrected/allow-frontend-to-payment.yaml", seed)
+    res = cmesh("policy", "diff", MESH, new, ok=False)
+    assert res.exit_code == 1, res.output
+    out = res.output
+    assert "changed CiliumNetworkPolicy default/allow-frontend-to-payment in cluster-1" in out
+    assert (
+        "- cluster-2/default/frontend[Deployment] => cluster-1/default/payment[Deployment] : TCP 8080"
+        in out
+    )
+    md = cmesh("policy", "diff", MESH, new, "-o", "md", ok=False).output
+    assert md.startswith("### cmesh policy diff") and "| removed |" in md
+    data = json.loads(cmesh("policy", "diff", MESH, new, "-o", "json", ok=False).output)
+    assert data["changed"] and data["counts"]["removed"] == 2 and data["counts"]["added"] == 0
+
+
+def test_guide_intent_spec_passes_with_junit(cmesh: Cmesh, tmp_path: Path):
+    junit = tmp_path / "junit.xml"
+    res = cmesh("test", SPEC, "--manifests", MESH, "--junit-file", str(junit))
+    assert res.output.strip().endswith("16 passed, 0 failed")
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None and suite.get("failures") == "0" and suite.get("tests") == "16"
+
+
+def test_broken_policy_fails_the_spec_with_the_flow_and_why_ref_1_14(cmesh: Cmesh, tmp_path: Path):
+    # the guide's allow-frontend-to-payment as written: no cluster names, local cluster only
+    seed = EXAMPLES / "seed" / "policies" / "allow-frontend-to-payment.yaml"
+    res = cmesh(
+        "test",
+        SPEC,
+        "--manifests",
+        broken_mesh(tmp_path, "corrected/allow-frontend-to-payment.yaml", seed),
+        "-o",
+        "txt",
+        ok=False,
+    )
+    assert res.exit_code == 1
+    out = res.output
+    assert "FAIL  frontend reaches payment-service from both clusters" in out
+    assert (
+        "flow cluster-1/default/frontend-" in out
+        and "-> svc default/payment-service:80 -> cluster-2/default/payment-" in out
+    )
+    assert "DROPPED, expected allow" in out
+    assert "cluster: needs cluster cluster-2, peer is in cluster-1" in out  # the nearest miss
+    data = json.loads(
+        cmesh(
+            "test",
+            SPEC,
+            "--manifests",
+            broken_mesh(tmp_path, "corrected/allow-frontend-to-payment.yaml", seed),
+            "-o",
+            "json",
+            ok=False,
+        ).output
+    )
+    assert data["failed"] >= 1
+    fail = next(r for r in data["results"] if not r["passed"])
+    assert fail["failures"][0]["trace"]["decided_at"] == "ingress"
+
+
+def test_l7_expectations_ref_2_7(cmesh: Cmesh, tmp_path: Path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        """
+apiVersion: cmesh.io/v1alpha1
+kind: ConnectivityTest
+spec:
+  expectations:
+  - name: GET outside /api/v1 is refused
+    from: {cluster: cluster-1, labels: {app: frontend}}
+    to: {cluster: same, labels: {app: api, region: us-east-1}}
+    ports: [8080]
+    http: {method: GET, path: /admin}
+    expect: allow
+  coverage:
+  - name: kube-system is isolated
+    pods: {namespace: kube-system}
+"""
+    )
+    res = cmesh("test", str(spec), "--manifests", MESH, ok=False)
+    assert res.exit_code == 1
+    assert "HTTP 403, expected allow" in res.output
+    assert "path /admin does not match '/api/v1/.*'" in res.output
+    assert "kube-system/coredns-" in res.output and "is selected by no ingress policy" in res.output
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            "expectations: [{from: {}, to: {}, ports: [80], expect: maybe}]",
+            "expectations[0].expect: must be allow or deny",
+        ),
+        (
+            "expectations: [{from: {}, to: {}, expect: allow}]",
+            "expectations[0].ports: give at least one port",
+        ),
+        (
+            "expectations: [{from: {team: x}, to: {}, ports: [80], expect: allow}]",
+            "expectations[0].from: unknown field(s) team",
+        ),
+        (
+            "expectations: [{from: {}, to: {}, ports: [http], expect: allow}]",
+            "cannot read port 'http'",
+        ),
+    ],
+    ids=["expect", "ports", "selector-field", "port-syntax"],
+)
+def test_spec_errors_name_the_field(cmesh: Cmesh, tmp_path: Path, body: str, message: str):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"apiVersion: cmesh.io/v1alpha1\nkind: ConnectivityTest\nspec:\n  {body}\n")
+    res = cmesh("test", str(spec), "--manifests", MESH, ok=False)
+    assert res.exit_code == 1
+    assert message in res.stderr
+
+
+@pytest.fixture
+def guide_home(two_clusters: Cmesh) -> Cmesh:
+    """The demo's state: workloads, seed policies, corrected policies, connected (guide.py)."""
+    cmesh = two_clusters
+    seed, fixed = EXAMPLES / "seed", EXAMPLES / "corrected"
+    for c in ("cluster-1", "cluster-2"):
+        cmesh(
+            "apply",
+            "-f",
+            str(seed / "payment.yaml"),
+            "-f",
+            str(seed / "workloads.yaml"),
+            "--context",
+            c,
+        )
+        names = [
+            "allow-from-cluster-1",
+            "api-http-policy",
+            "allow-dns",
+            "allow-frontend-to-payment",
+            "restrict-cross-region-database-access",
+        ]
+        cmesh(
+            "apply",
+            *[x for n in names for x in ("-f", str(seed / "policies" / f"{n}.yaml"))],
+            "--context",
+            c,
+        )
+        fixes = [
+            "default-deny-all",
+            "mtls-required-policy",
+            "allow-frontend-to-payment",
+            "restrict-cross-region-database-access",
+            "allow-required-egress",
+        ]
+        cmesh(
+            "apply", *[x for n in fixes for x in ("-f", str(fixed / f"{n}.yaml"))], "--context", c
+        )
+        cmesh("clustermesh", "enable", "--context", c, "--service-type", "LoadBalancer")
+    cmesh("apply", "-f", str(fixed / "restricted-dns.yaml"), "--context", "cluster-1")
+    cmesh("dns", "add", "example.com", "93.184.216.34")
+    cmesh("clustermesh", "connect", "--context", "cluster-1", "--destination-context", "cluster-2")
+    return cmesh
+
+
+def test_home_commands_on_the_guide_clusters(guide_home: Cmesh):
+    cmesh = guide_home
+    res = cmesh("test", SPEC)
+    assert res.output.strip().endswith("16 passed, 0 failed")
+    out = cmesh("policy", "list", "--all-clusters").output
+    assert (
+        "cluster-2/default/frontend[Deployment] => cluster-1/default/payment[Deployment] : TCP 8080"
+        in out
+    )
+    assert (
+        "default/frontend[Deployment] => default/payment[Deployment] : TCP 8080"
+        in cmesh("policy", "list", "--context", "cluster-1").output
+    )
+    # the guide's own allow-frontend-to-payment applied over the home, nothing written (ref §1.14)
+    seed = EXAMPLES / "seed" / "policies" / "allow-frontend-to-payment.yaml"
+    res = cmesh("policy", "diff", "HOME", str(seed), "--context", "cluster-1", ok=False)
+    assert res.exit_code == 1, res.output
+    assert (
+        "- cluster-2/default/frontend[Deployment] => cluster-1/default/payment[Deployment] : TCP 8080"
+        in res.output
+    )
+    assert cmesh("policy", "diff", "HOME", "HOME").exit_code == 0
+    assert cmesh("test", SPEC).exit_code == 0  # the diff changed nothing
