@@ -176,3 +176,103 @@ def diff(state: State, old: str, new: str, output: str) -> None:
     state.console.raw(render(d, output))
     if d.changed:
         click.get_current_context().exit(1)
+
+
+# -- from observed flows to enforced policy (issue 9) ------------------------------------------
+
+
+@policy.command("generate")
+@click.argument("flows", metavar="FLOWS")
+@click.option("--all-clusters", is_flag=True, help="Policies for every cluster's workloads.")
+@click.option(
+    "--per",
+    type=click.Choice(["workload", "namespace"]),
+    default="workload",
+    show_default=True,
+    help="One policy per workload (identity) or per namespace.",
+)
+@click.option(
+    "--l7", is_flag=True, help="HTTP rules from observed requests, DNS rules from queries."
+)
+@click.option("--enforce", is_flag=True, help="Leave out the audit annotation.")
+@click.option("--include-dropped", is_flag=True, help="Also allow flows recorded as dropped.")
+@click.option("-o", "--output-dir", metavar="DIR", help="Write DIR/<cluster>/<ns>-<name>.yaml.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@context_option
+@pass_state
+def generate(
+    state: State,
+    flows: str,
+    all_clusters: bool,
+    per: str,
+    l7: bool,
+    enforce: bool,
+    include_dropped: bool,
+    output_dir: str | None,
+    fmt: str,
+) -> None:
+    """Least-privilege policies from recorded flows, verified by replay before writing."""
+    from cmesh.cli.flowpolicy import generate_text
+    from cmesh.generate import generate as run
+    from cmesh.generate import render_yaml
+
+    home = state.home
+    clusters = (
+        [c.name for c in home.clusters()] if all_clusters else [home.cluster(state.context).name]
+    )
+    out = run(
+        home,
+        flows,
+        clusters=clusters,
+        per=per,
+        l7=l7,
+        enforce=enforce,
+        include_dropped=include_dropped,
+        out_dir=output_dir,
+    )
+    if output_dir is None and fmt == "text":
+        state.console.raw(render_yaml(out.policies))
+    if fmt == "json":
+        state.console.raw(json.dumps(out.summary(), indent=2))
+    elif output_dir is None:
+        state.console.info(generate_text(out.summary(), False))
+    else:
+        state.console.print(generate_text(out.summary(), True))
+
+
+@policy.command("audit-report")
+@click.option("--since", metavar="D", help="Only flows since D (a duration like 1h, or a time).")
+@click.option("--all-clusters", is_flag=True, help="Every cluster.")
+@output_option("text", "json", default="text")
+@context_option
+@pass_state
+def audit_report(state: State, since: str | None, all_clusters: bool, output: str) -> None:
+    """AUDIT flows per audited policy: what enforcing it would drop right now."""
+    from cmesh.cli.flowpolicy import audit_text
+    from cmesh.generate import audit_report as report
+
+    home = state.home
+    clusters = (
+        [c.name for c in home.clusters()] if all_clusters else [home.cluster(state.context).name]
+    )
+    entries = report(home, clusters, since=since)
+    if output == "json":
+        state.console.raw(json.dumps([e.to_dict() for e in entries], indent=2))
+    else:
+        state.console.print(audit_text(entries))
+
+
+@policy.command("promote")
+@click.argument("names", nargs=-1, required=True, metavar="NAME...")
+@click.option("--force", is_flag=True, help="Promote even when the audit report is not clean.")
+@click.option("--since", metavar="D", help="Judge only AUDIT flows since D.")
+@context_option
+@pass_state
+def promote(state: State, names: tuple[str, ...], force: bool, since: str | None) -> None:
+    """Enforce audited policies (remove their audit annotation) when their report is clean."""
+    from cmesh.generate import promote as run
+
+    cluster = state.home.cluster(state.context).name
+    for e in run(state.home, cluster, list(names), force=force, since=since):
+        note = "" if e.clean else f" (forced: {e.flows} AUDIT flows)"
+        state.console.print(f"{e.kind.lower()}.cilium.io/{e.name} promoted: enforced{note}")

@@ -46,6 +46,8 @@ class SideResult:
     decision: Decision | None  # None: nothing enforces this direction (not a pod in scope)
     l7_denied: bool = False
     l7_unchecked: bool = False  # redirected to a proxy, but no request was recorded
+    subject: int = 0  # the local identity whose policy decided (0: none)
+    peer: int = 0  # the other end's identity as ``cluster`` sees it
 
 
 @dataclass(frozen=True)
@@ -187,7 +189,9 @@ def _results(plan: _Plan, tables: SideTables, counts: FlowLog) -> list[KeyResult
                     unchecked = True
                 else:
                     denied = bool(_l7_denied(dec, l7))
-            res.append(SideResult(d, cluster, dec, denied, unchecked))
+            res.append(
+                SideResult(d, cluster, dec, denied, unchecked, plan.subject[q], plan.peer[q])
+            )
         out.append(KeyResult(key, counts.counts[key], src, dst, tuple(res)))
     return out
 

@@ -135,12 +135,13 @@ def build_report(
     per_group: dict[tuple[str, str, tuple[str, ...], str], list[KeyResult]] = {}
     totals: Counter[str] = Counter()
     unchecked = 0
+    with_requests = {r.key[1:5] for r in result.results if r.key[7] is not None}
     for r in result.results:
         totals["flows"] += r.count
         totals["connections"] += 1
         out = r.outcome
         totals[f"now_{out.name.lower()}"] += r.count
-        if any(s.l7_unchecked for s in r.sides):
+        if any(s.l7_unchecked for s in r.sides) and r.key[1:5] not in with_requests:
             unchecked += r.count
         if r.broken:
             side = r.deciding
@@ -161,8 +162,10 @@ def build_report(
         g = Group(gk[0], gk[1], gk[2], gk[3])
         g.flows = sum(i.count for i in items)
         g.connections = len(items)
-        busiest = sorted(items, key=lambda i: (-i.count, flow_text(i)))[:EXAMPLES]
-        g.examples = [(flow_text(i), i.count) for i in busiest]
+        by_text: Counter[str] = Counter()
+        for i in items:
+            by_text[flow_text(i)] += i.count
+        g.examples = sorted(by_text.items(), key=lambda kv: (-kv[1], kv[0]))[:EXAMPLES]
         groups[gk] = g
     ordered = sorted(groups.values(), key=lambda g: (g.change != "breaks", -g.flows, g.reason))
     for k in ("breaks_flows", "breaks_connections", "opens_flows", "opens_connections"):
