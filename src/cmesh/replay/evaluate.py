@@ -27,7 +27,7 @@ from cmesh.datapath import Mesh
 from cmesh.l7 import HTTPRequest, match_http, name_or_pattern_matches
 from cmesh.policy import Decision
 from cmesh.replay.ends import End, Resolver
-from cmesh.replay.records import FlowLog, L7Key, Observed, RecordKey
+from cmesh.replay.records import EndKey, FlowLog, L7Key, Observed, RecordKey
 from cmesh.replay.tables import AUDIT, EGRESS, INGRESS, REDIRECT, SideTables
 
 
@@ -37,9 +37,12 @@ class Outcome(enum.Enum):
     DROP = "DROPPED"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SideResult:
-    """One direction of one key: who decided, and the engine's decision."""
+    """One direction of one key: who decided, and the engine's decision.
+
+    Shared between keys that only differ in what does not change it (most differ by port).
+    """
 
     direction: int  # EGRESS | INGRESS
     cluster: str
@@ -49,14 +52,30 @@ class SideResult:
     subject: int = 0  # the local identity whose policy decided (0: none)
     peer: int = 0  # the other end's identity as ``cluster`` sees it
 
+    @property
+    def drops(self) -> bool:
+        return self.l7_denied or (self.decision is not None and self.decision.dropped)
 
-@dataclass(frozen=True)
+
+def _outcome(sides: tuple[SideResult, ...]) -> Outcome:
+    if any(s.drops for s in sides):
+        return Outcome.DROP
+    if any(s.decision is not None and s.decision.verdict.name == "AUDIT" for s in sides):
+        return Outcome.AUDIT
+    return Outcome.PASS
+
+
+@dataclass(slots=True)
 class KeyResult:
     key: RecordKey
     count: int
     src: End
     dst: End
     sides: tuple[SideResult, ...]
+    outcome: Outcome = Outcome.PASS
+
+    def __post_init__(self) -> None:
+        self.outcome = _outcome(self.sides)
 
     @property
     def observed(self) -> Observed:
@@ -67,29 +86,17 @@ class KeyResult:
         return self.key[7]
 
     @property
-    def outcome(self) -> Outcome:
-        for s in self.sides:
-            if s.l7_denied or (s.decision is not None and s.decision.dropped):
-                return Outcome.DROP
-        if any(s.decision is not None and s.decision.verdict.name == "AUDIT" for s in self.sides):
-            return Outcome.AUDIT
-        return Outcome.PASS
-
-    @property
     def deciding(self) -> SideResult | None:
         """The side that drops it (the first: egress before ingress), if any."""
-        for s in self.sides:
-            if s.l7_denied or (s.decision is not None and s.decision.dropped):
-                return s
-        return None
+        return next((s for s in self.sides if s.drops), None)
 
     @property
     def broken(self) -> bool:
-        return self.observed is not Observed.DROPPED and self.outcome is Outcome.DROP
+        return self.key[6] != Observed.DROPPED and self.outcome is Outcome.DROP
 
     @property
     def opened(self) -> bool:
-        return self.observed is Observed.DROPPED and self.outcome is not Outcome.DROP
+        return self.key[6] == Observed.DROPPED and self.outcome is not Outcome.DROP
 
 
 @dataclass
@@ -146,53 +153,96 @@ def _plan(
     mesh: Mesh, resolver: Resolver, keys: Iterable[RecordKey], scope: set[str], tables: SideTables
 ) -> _Plan:
     plan = _Plan()
+    skeletons: dict[tuple[object, ...], tuple[End, End, list[tuple[int, str, int, int, int]]]] = {}
+    cl, di, su, pe, pr, po = (
+        plan.cluster,
+        plan.direction,
+        plan.subject,
+        plan.peer,
+        plan.proto,
+        plan.port,
+    )
     for key in keys:
         _obs, src_k, dst_k, proto, port, side, _o, _l7 = key
-        src, dst = resolver.end(src_k), resolver.end(dst_k)
+        sk = (src_k, dst_k, side)
+        skel = skeletons.get(sk)
+        if skel is None:
+            skel = skeletons[sk] = _skeleton(resolver, src_k, dst_k, side, scope, tables)
+        src, dst, parts = skel
         sides: list[tuple[int, str, int]] = []
-        for d, local, other in ((EGRESS, src, dst), (INGRESS, dst, src)):
-            if not side & d:
-                continue
-            cluster = local.cluster
-            subj = resolver.subject(local, cluster) if cluster in scope else None
-            if subj is None:
+        for d, cluster, cidx, subj, peer in parts:
+            if cidx < 0:
                 sides.append((d, cluster, -1))
                 continue
-            ident, node = subj
-            plan.cluster.append(tables.index[cluster])
-            plan.direction.append(d)
-            plan.subject.append(ident)
-            plan.peer.append(resolver.peer(cluster, node, other))
-            plan.proto.append(proto)
-            plan.port.append(port)
-            sides.append((d, cluster, len(plan.port) - 1))
+            cl.append(cidx)
+            di.append(d)
+            su.append(subj)
+            pe.append(peer)
+            pr.append(proto)
+            po.append(port)
+            sides.append((d, cluster, len(po) - 1))
         plan.keys.append((key, src, dst, sides))
     return plan
 
 
+def _skeleton(
+    resolver: Resolver,
+    src_k: EndKey,
+    dst_k: EndKey,
+    side: int,
+    scope: set[str],
+    tables: SideTables,
+) -> tuple[End, End, list[tuple[int, str, int, int, int]]]:
+    """Both ends and, per attested direction, (direction, cluster, index, subject, peer)."""
+    src, dst = resolver.end(src_k), resolver.end(dst_k)
+    parts: list[tuple[int, str, int, int, int]] = []
+    for d, local, other in ((EGRESS, src, dst), (INGRESS, dst, src)):
+        if not side & d:
+            continue
+        cluster = local.cluster
+        subj = resolver.subject(local, cluster) if cluster in scope else None
+        if subj is None:
+            parts.append((d, cluster, -1, 0, 0))
+            continue
+        ident, node = subj
+        parts.append(
+            (d, cluster, tables.index[cluster], ident, resolver.peer(cluster, node, other))
+        )
+    return src, dst, parts
+
+
 def _results(plan: _Plan, tables: SideTables, counts: FlowLog) -> list[KeyResult]:
-    idx = plan.run(tables)
-    codes = tables.codes(idx)
+    idx = plan.run(tables).tolist()
+    codes = tables.codes(np.asarray(idx, dtype=np.int64)).tolist() if idx else []
     out: list[KeyResult] = []
     decisions = tables.decisions
+    shared: dict[tuple[object, ...], SideResult] = {}
+    n = counts.counts
     for key, src, dst, sides in plan.keys:
         l7 = key[7]
         res: list[SideResult] = []
         for d, cluster, q in sides:
             if q < 0:
-                res.append(SideResult(d, cluster, None))
+                sk: tuple[object, ...] = (d, cluster)
+                got = shared.get(sk)
+                if got is None:
+                    got = shared[sk] = SideResult(d, cluster, None)
+                res.append(got)
                 continue
-            dec = decisions[int(idx[q])]
+            di = idx[q]
+            dec = decisions[di]
             denied = unchecked = False
-            if int(codes[q]) in (REDIRECT, AUDIT) and dec.l7 is not None:
+            if codes[q] in (REDIRECT, AUDIT) and dec.l7 is not None:
                 if l7 is None:
                     unchecked = True
                 else:
                     denied = bool(_l7_denied(dec, l7))
-            res.append(
-                SideResult(d, cluster, dec, denied, unchecked, plan.subject[q], plan.peer[q])
-            )
-        out.append(KeyResult(key, counts.counts[key], src, dst, tuple(res)))
+            sk = (d, cluster, di, denied, unchecked, plan.subject[q], plan.peer[q])
+            got = shared.get(sk)
+            if got is None:
+                got = shared[sk] = SideResult(*sk[:2], dec, *sk[3:])  # type: ignore[arg-type]
+            res.append(got)
+        out.append(KeyResult(key, n[key], src, dst, tuple(res)))
     return out
 
 

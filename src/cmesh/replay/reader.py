@@ -22,11 +22,12 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import orjson
 
@@ -37,6 +38,38 @@ KEEP_MALFORMED = 20
 
 Progress = Callable[[int], None]
 FlowItem = tuple[dict[str, Any], str, int]  # (flow object, node_name of the response, line)
+ReplyItem = tuple[None, str, int]  # a reply recognised without parsing it
+_REPLY = b'"is_reply":true'
+_DNS = b'"dns"'
+#: What varies between two events of one connection in compact ``-o json`` (ref §4.3): the
+#: timestamps and uuid around the flow, and the client's source port.  None decides a verdict.
+_HEAD = re.compile(rb'\{"flow":\{"time":"[^"]{0,40}"(,"uuid":"[^"]{0,80}")?,')
+_SPORT = re.compile(rb'"source_port":[0-9]{1,5},?')
+
+
+class LineCache(Protocol):
+    """What :func:`iter_flows` asks of its consumer to skip parsing repeated lines."""
+
+    def hit(self, norm: bytes, line: int) -> bool: ...
+
+    def learn(self, norm: bytes) -> None: ...
+
+
+def normalize(raw: bytes) -> bytes | None:
+    """``raw`` without the parts that differ between events of one connection, or ``None``
+    when the line is not in the compact form ``hubble observe -o json`` writes (then it is
+    simply parsed).  Equal results mean equal verdict-deciding content.
+    """
+    m = _HEAD.match(raw)
+    if m is None:
+        return None
+    end = raw.rfind(b',"time":"')
+    if end < m.end():
+        return None
+    tail = raw[end + 9 :].rstrip()
+    if not tail.endswith(b'"}') or tail.count(b'"') != 1:
+        return None
+    return _SPORT.sub(b"", raw[m.end() : end], count=1)
 
 
 @dataclass
@@ -67,7 +100,7 @@ def open_flows(path: str | Path) -> tuple[BinaryIO, int]:
     else:
         p = Path(path)
         try:
-            raw = p.open("rb")
+            raw = p.open("rb", buffering=1 << 20)
             size = p.stat().st_size
         except OSError as exc:
             raise InvalidArgument(
@@ -106,33 +139,66 @@ def _position(exc: Exception) -> str:
 
 
 def iter_flows(
-    stream: BinaryIO, stats: ReadStats, on_progress: Progress | None = None
-) -> Iterator[FlowItem]:
-    """Every flow object of ``stream`` with its line number; malformed lines land in ``stats``."""
+    stream: BinaryIO,
+    stats: ReadStats,
+    on_progress: Progress | None = None,
+    cache: LineCache | None = None,
+) -> Iterator[FlowItem | ReplyItem]:
+    """Every flow object of ``stream`` with its line number; malformed lines land in ``stats``.
+
+    A compact line that says ``"is_reply":true`` and holds no DNS record is a reply replay
+    skips anyway (:mod:`cmesh.replay.records`): it is yielded as ``None`` without being parsed,
+    which saves a third of the parsing on real logs.  The bytes cannot occur inside a JSON
+    string (its quotes would be escaped), so the test never misfires.
+
+    With a ``cache`` (the consumer, :class:`cmesh.replay.records.FlowLog`), a line whose
+    :func:`normalize` form was seen before is counted by the cache and not parsed at all;
+    after a parsed flow has been consumed, the cache learns its normalized form.
+    """
     loads = orjson.loads
     first = True
     done = 0
+    lines = 0
     for raw in stream:
-        stats.lines += 1
+        lines += 1
         done += len(raw)
-        if on_progress is not None and stats.lines % 4096 == 0:
+        if on_progress is not None and lines % 8192 == 0:
             on_progress(done)
-        text = raw.strip()
-        if not text:
+        if _REPLY in raw and _DNS not in raw and raw[:1] == b"{":
+            stats.flows += 1
+            yield None, "", lines
+            continue
+        norm = normalize(raw) if cache is not None else None
+        if norm is not None and cache.hit(norm, lines):  # type: ignore[union-attr]
+            stats.flows += 1
             continue
         try:
-            obj = loads(text)
+            obj = loads(raw)
         except orjson.JSONDecodeError as exc:
+            text = raw.strip()
+            if not text:
+                continue
             if first and text in (b"{", b"["):
                 rest = stream.read()
-                yield from _concatenated(raw + rest, stats, stats.lines)
+                stats.lines = lines
+                yield from _concatenated(raw + rest, stats, lines)
                 done += len(rest)
+                lines = stats.lines
                 break
-            stats.bad(stats.lines, f"not JSON ({_position(exc)})")
+            stats.bad(lines, f"not JSON ({_position(exc)})")
             first = False
             continue
         first = False
-        yield from _unwrap(obj, stats.lines, stats)
+        if type(obj) is dict:
+            inner = obj.get("flow")
+            if type(inner) is dict:
+                stats.flows += 1
+                yield inner, obj.get("node_name") or "", lines
+                if norm is not None:
+                    cache.learn(norm)  # type: ignore[union-attr]
+                continue
+        yield from _unwrap(obj, lines, stats)
+    stats.lines = max(stats.lines, lines)
     if on_progress is not None:
         on_progress(done)
 
@@ -167,14 +233,17 @@ def _concatenated(data: bytes, stats: ReadStats, start_line: int) -> Iterator[Fl
 
 
 def read_flows(
-    path: str | Path, stats: ReadStats | None = None, on_progress: Progress | None = None
-) -> Iterator[FlowItem]:
+    path: str | Path,
+    stats: ReadStats | None = None,
+    on_progress: Progress | None = None,
+    cache: LineCache | None = None,
+) -> Iterator[FlowItem | ReplyItem]:
     """Open ``path`` (``-``: stdin, gzip or not) and yield its flows (see :func:`iter_flows`)."""
     stats = stats if stats is not None else ReadStats()
     stats.source = "<stdin>" if str(path) == "-" else str(path)
     stream, _size = open_flows(path)
     try:
-        yield from iter_flows(stream, stats, on_progress)
+        yield from iter_flows(stream, stats, on_progress, cache)
     except (OSError, EOFError) as exc:  # a truncated or corrupt gzip member
         stats.bad(stats.lines + 1, f"cannot read further: {exc}")
     finally:

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from cmesh.replay.reader import FlowItem
+from cmesh.replay.reader import FlowItem, ReplyItem
 
 
 class Side(enum.IntEnum):
@@ -73,6 +73,9 @@ L7Key = tuple[str, str, str, str]
 RecordKey = tuple[str, EndKey, EndKey, int, int, int, int, L7Key | None]
 
 _POLICY_DROPS = frozenset({133, 181, 189})  # POLICY_DENIED, POLICY_DENY, AUTH_REQUIRED
+#: At most this many distinct normalized lines are remembered (about 1.5 KB each).
+CACHE_LINES = 100_000
+_POLICY_DROP_NAMES = frozenset({"POLICY_DENIED", "POLICY_DENY", "AUTH_REQUIRED"})
 _EGRESS_POINTS = frozenset({"TO_OVERLAY", "TO_STACK", "TO_HOST", "TO_NETWORK", "TO_CRYPTO"})
 _EGRESS_SUBTYPES = frozenset({2, 3, 4, 11, 13})  # monitor codes of the points above
 _FORWARD = {"FORWARDED": 1, "REDIRECTED": 1, "TRACED": 1, "AUDIT": 2, "DROPPED": 3}
@@ -83,23 +86,6 @@ _DIRECTIONS = {"EGRESS": 1, "INGRESS": 2, 2: 1, 1: 2}
 def _get(d: Mapping[str, Any], key: str, camel: str) -> Any:
     v = d.get(key)
     return d.get(camel) if v is None else v
-
-
-def _end(ep: Any, ip: str) -> tuple[EndKey, tuple[str, ...]]:
-    if not isinstance(ep, dict):
-        return ("", "", "", ip, 0), ()
-    labels = ep.get("labels") or ()
-    ident = ep.get("identity") or 0
-    return (
-        (
-            ep.get("cluster_name") or ep.get("clusterName") or "",
-            ep.get("namespace") or "",
-            ep.get("pod_name") or ep.get("podName") or "",
-            ip,
-            int(ident) if not isinstance(ident, int) else ident,
-        ),
-        tuple(labels) if isinstance(labels, list) else (),
-    )
 
 
 def _l4(l4: Any) -> tuple[int, int] | None:
@@ -114,10 +100,10 @@ def _l4(l4: Any) -> tuple[int, int] | None:
     return None
 
 
-def _l7(l7: Any) -> tuple[str, L7Key | None, int]:
-    """(type name, request key, DNS answer record marker) of an ``l7`` object."""
+def _l7(l7: Any) -> tuple[str, L7Key | None]:
+    """(type name, request key) of an ``l7`` object."""
     if not isinstance(l7, dict):
-        return "", None, 0
+        return "", None
     kind = l7.get("type") or ""
     kind = (
         {1: "REQUEST", 2: "RESPONSE", 3: "SAMPLE"}.get(kind, kind)
@@ -131,11 +117,11 @@ def _l7(l7: Any) -> tuple[str, L7Key | None, int]:
         path = parts.path or "/"
         if parts.query:
             path += "?" + parts.query
-        return kind, ("http", str(http.get("method") or ""), path, parts.netloc), 0
+        return kind, ("http", str(http.get("method") or ""), path, parts.netloc)
     dns = l7.get("dns")
     if isinstance(dns, dict):
-        return kind, ("dns", str(dns.get("query") or ""), "", ""), 1
-    return kind, None, 0
+        return kind, ("dns", str(dns.get("query") or ""), "", "")
+    return kind, None
 
 
 @dataclass
@@ -153,108 +139,164 @@ class FlowLog:
     first_line: dict[RecordKey, int] = field(default_factory=dict)
     skipped: Counter[Skip] = field(default_factory=Counter)
     events: int = 0
+    _observers: dict[str, str] = field(default_factory=dict, repr=False)
+    _cache: dict[bytes, RecordKey | Skip] = field(default_factory=dict, repr=False)
+    _last: RecordKey | Skip | None = field(default=None, repr=False)
 
     @property
     def kept(self) -> int:
         return sum(self.counts.values())
 
-    def add_all(self, items: Iterable[FlowItem]) -> FlowLog:
+    # -- the reader's line cache (cmesh.replay.reader.LineCache) ---------------------------
+    def hit(self, norm: bytes, line: int) -> bool:
+        """Count a line whose normalized form was seen: same content, same key."""
+        got = self._cache.get(norm)
+        if got is None:
+            return False
+        self.events += 1
+        if isinstance(got, Skip):
+            self.skipped[got] += 1
+        else:
+            self.counts[got] += 1
+        return True
+
+    def learn(self, norm: bytes) -> None:
+        if self._last is not None and len(self._cache) < CACHE_LINES:
+            self._cache[norm] = self._last
+
+    def add_all(self, items: Iterable[FlowItem | ReplyItem]) -> FlowLog:
         for flow, node, line in items:
             self.add(flow, node, line)
         return self
 
-    def add(self, f: dict[str, Any], node: str = "", line: int = 0) -> None:
-        """Reduce one flow object to its key (or count why it was skipped)."""
+    def add(self, f: dict[str, Any] | None, node: str = "", line: int = 0) -> None:
+        """Reduce one flow object to its key (or count why it was skipped).
+
+        ``None`` is a reply the reader recognised without parsing it (see
+        :func:`cmesh.replay.reader.iter_flows`).  This is the per-flow hot path of a replay:
+        it reads only the fields that decide, and converts labels once per end.
+        """
         self.events += 1
-        verdict = f.get("verdict")
+        if f is None:
+            self.skipped[Skip.REPLY] += 1
+            self._last = Skip.REPLY
+            return
+        get = f.get
+        reply = get("is_reply")
+        if reply is None:
+            reply = get("isReply")
+            if isinstance(reply, dict):
+                reply = reply.get("value", False)
+            if reply is None and get("reply") is True:
+                reply = True
+        l7 = get("l7")
+        l7kind, l7key = _l7(l7) if l7 is not None else ("", None)
+        if reply is True or l7kind == "RESPONSE":
+            if l7kind == "RESPONSE":
+                self._answer(f)
+            self.skipped[Skip.REPLY] += 1
+            self._last = Skip.REPLY
+            return
+        verdict = get("verdict")
         if isinstance(verdict, int):
             observed = _FORWARD_NUM.get(verdict, 0)
         else:
             observed = _FORWARD.get(verdict or "", 0)
-        l7kind, l7key, is_dns = _l7(f.get("l7"))
-        ip = f.get("IP") or f.get("ip")
-        l4 = _l4(f.get("l4"))
-        if l7kind == "RESPONSE":
-            self._answer(f, ip)
-            self.skipped[Skip.REPLY] += 1
-            return
-        reply = f.get("is_reply", f.get("isReply"))
-        if isinstance(reply, dict):
-            reply = reply.get("value", False)
-        if reply is True or (reply is None and f.get("reply") is True):
-            self.skipped[Skip.REPLY] += 1
-            return
         if not observed:
             self.skipped[Skip.NO_VERDICT] += 1
+            self._last = Skip.NO_VERDICT
             return
+        ip = get("IP") or get("ip")
+        l4 = _l4(get("l4"))
         if not isinstance(ip, dict) or l4 is None:
             self.skipped[Skip.NO_ADDRESS] += 1
+            self._last = Skip.NO_ADDRESS
             return
-        direction = _DIRECTIONS.get(_get(f, "traffic_direction", "trafficDirection") or 0, 3)
-        et = _get(f, "event_type", "eventType")
+        td = get("traffic_direction")
+        side = _DIRECTIONS.get(td if td is not None else get("trafficDirection") or 0, 3)
+        et = get("event_type") or get("eventType")
         etype = et.get("type", 0) if isinstance(et, dict) else 0
-        side = direction
         if l7key is not None and l7kind == "REQUEST":
             if observed != 3:
                 side = 3
         elif observed == 3:
-            reason = _get(f, "drop_reason", "dropReason") or 0
-            desc = _get(f, "drop_reason_desc", "dropReasonDesc") or ""
-            if (
-                etype != 5
-                and reason not in _POLICY_DROPS
-                and desc
-                not in (
-                    "POLICY_DENIED",
-                    "POLICY_DENY",
-                    "AUTH_REQUIRED",
-                )
-            ):
+            if etype != 5 and not self._policy_drop(f):
                 self.skipped[Skip.OTHER_DROP] += 1
+                self._last = Skip.OTHER_DROP
                 return
-        elif etype == 4 or (
-            etype == 0 and _get(f, "trace_observation_point", "traceObservationPoint")
-        ):
+        elif etype == 4 or etype == 0:
             point = _get(f, "trace_observation_point", "traceObservationPoint") or ""
-            sub = et.get("sub_type", 0) if isinstance(et, dict) else 0
-            if point == "TO_ENDPOINT" or (not point and sub == 0):
-                side = 3
-            elif point == "TO_PROXY" or (not point and sub == 1):
-                pass
-            elif point in _EGRESS_POINTS or (not point and sub in _EGRESS_SUBTYPES):
-                side = 1
-            else:
-                self.skipped[Skip.NO_POLICY_POINT] += 1
-                return
-        src_ip = str(ip.get("source") or "")
-        dst_ip = str(ip.get("destination") or "")
-        src, src_labels = _end(f.get("source"), src_ip)
-        dst, dst_labels = _end(f.get("destination"), dst_ip)
-        if src not in self.labels:
-            self._remember(src, src_labels, f.get("source"))
-        if dst not in self.labels:
-            self._remember(dst, dst_labels, f.get("destination"))
-        dnames = _get(f, "destination_names", "destinationNames")
+            if etype == 4 or point:
+                sub = et.get("sub_type", 0) if isinstance(et, dict) else 0
+                if point == "TO_ENDPOINT" or (not point and sub == 0):
+                    side = 3
+                elif point == "TO_PROXY" or (not point and sub == 1):
+                    pass
+                elif point in _EGRESS_POINTS or (not point and sub in _EGRESS_SUBTYPES):
+                    side = 1
+                else:
+                    self.skipped[Skip.NO_POLICY_POINT] += 1
+                    self._last = Skip.NO_POLICY_POINT
+                    return
+        dst_ip = ip.get("destination") or ""
+        src = self._end(get("source"), ip.get("source") or "")
+        dst = self._end(get("destination"), dst_ip)
+        dnames = get("destination_names")
         if dnames and dst_ip:
-            self.names.setdefault(dst_ip, set()).update(dnames)
-        observer = (node or _get(f, "node_name", "nodeName") or "").partition("/")
+            known = self.names.get(dst_ip)
+            if known is None:
+                self.names[dst_ip] = set(dnames)
+            elif not known.issuperset(dnames):
+                known.update(dnames)
+        node = node or get("node_name") or get("nodeName") or ""
+        observer = self._observers.get(node)
+        if observer is None:
+            head, sep, _ = node.partition("/")
+            observer = self._observers[node] = head if sep else ""
         key: RecordKey = (
-            observer[0] if observer[1] else "",
+            observer,
             src,
             dst,
             l4[0],
             l4[1],
             side,
             observed,
-            l7key if l7kind == "REQUEST" and (l7key is not None) else None,
+            l7key if l7kind == "REQUEST" else None,
         )
-        n = self.counts.get(key)
+        self._last = key
+        counts = self.counts
+        n = counts.get(key)
         if n is None:
-            self.counts[key] = 1
+            counts[key] = 1
             self.first_line[key] = line
         else:
-            self.counts[key] = n + 1
-        del is_dns
+            counts[key] = n + 1
+
+    @staticmethod
+    def _policy_drop(f: dict[str, Any]) -> bool:
+        reason = _get(f, "drop_reason", "dropReason") or 0
+        desc = _get(f, "drop_reason_desc", "dropReasonDesc") or ""
+        return reason in _POLICY_DROPS or desc in _POLICY_DROP_NAMES
+
+    def _end(self, ep: Any, ip: str) -> EndKey:
+        if not isinstance(ep, dict):
+            key: EndKey = ("", "", "", ip, 0)
+            if key not in self.labels:
+                self.labels[key] = ()
+            return key
+        get = ep.get
+        ident = get("identity") or 0
+        key = (
+            get("cluster_name") or get("clusterName") or "",
+            get("namespace") or "",
+            get("pod_name") or get("podName") or "",
+            ip,
+            ident if isinstance(ident, int) else int(ident),
+        )
+        if key not in self.labels:
+            labels = get("labels")
+            self._remember(key, tuple(labels) if isinstance(labels, list) else (), ep)
+        return key
 
     def _remember(self, end: EndKey, labels: tuple[str, ...], ep: Any) -> None:
         self.labels[end] = labels
@@ -262,7 +304,7 @@ class FlowLog:
         if isinstance(wl, list) and wl and isinstance(wl[0], dict):
             self.workloads[end] = str(wl[0].get("name") or "")
 
-    def _answer(self, f: dict[str, Any], ip: Any) -> None:
+    def _answer(self, f: dict[str, Any]) -> None:
         """A DNS response teaches which addresses a name has (what the DNS proxy learns)."""
         dns = (f.get("l7") or {}).get("dns")
         if not isinstance(dns, dict):

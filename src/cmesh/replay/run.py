@@ -25,7 +25,8 @@ class Run:
 def read_log(path: str | Path, on_progress: Progress | None = None) -> tuple[FlowLog, ReadStats]:
     """Read and deduplicate a flow log (see :mod:`cmesh.replay.reader`, :mod:`.records`)."""
     stats = ReadStats()
-    log = FlowLog().add_all(read_flows(path, stats, on_progress))
+    log = FlowLog()
+    log.add_all(read_flows(path, stats, on_progress, cache=log))
     return log, stats
 
 
