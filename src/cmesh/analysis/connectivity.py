@@ -174,19 +174,54 @@ def connections(
 
     With ``denied_of_interest``, pairs that a rule names specifically but that have no allowed
     connection are yielded too (with empty ports): the half-configured pairs ``--explain`` is for.
+    The inner loop is :meth:`Analyzer.pair` unrolled for the usual case (an end whose pods form
+    one class): two dictionary look-ups give both sides, a third the memoised combination.
     """
     an = analyzer or Analyzer(mesh)
     ends = list_ends(mesh, clusters, pods=pods)
-    for src in ends:
-        src_focus = not focus or src.matches(focus)
-        for dst in ends:
-            if dst is src or (src.external and dst.external):
+    ext = [e.external for e in ends]
+    single = [len(e.classes) == 1 for e in ends]
+    fast = [s or x for s, x in zip(single, ext, strict=True)]
+    focused = [not focus or e.matches(focus) for e in ends]
+    # the identity each cluster gives each end (an external: only in its own cluster)
+    seen = {
+        c: [(e.classes[0].seen_by(c) if e.classes else e.identity) for e in ends]
+        for c in mesh.views
+    }
+    ing = [
+        an.tables.table(e.cluster, Direction.INGRESS, e.classes[0].identity) if s else None
+        for e, s in zip(ends, single, strict=True)
+    ]
+    rows = list(zip(range(len(ends)), ends, ext, fast, focused, ing, strict=True))
+    pairs = an._pairs
+    for i, src in enumerate(ends):
+        a_cl, a_ext, a_fast, a_focus = src.cluster, ext[i], fast[i], focused[i]
+        eg_t = (
+            an.tables.table(a_cl, Direction.EGRESS, src.classes[0].identity) if single[i] else None
+        )
+        spec, dflt = (eg_t.specific, eg_t.default) if eg_t is not None else ({}, ALLOW_ALL)
+        seen_a = seen[a_cl]
+        for j, dst, b_ext, b_fast, b_focus, it in rows:
+            if i == j or (a_ext and b_ext):
                 continue
-            if (src.external or dst.external) and src.cluster != dst.cluster:
+            if (a_ext or b_ext) and a_cl != dst.cluster:
                 continue  # a node, world or CIDR is always as the pod's own cluster sees it
-            if not src_focus and not dst.matches(focus):
+            if not (a_focus or b_focus):
                 continue
-            c = an.pair(src, dst)
+            if a_fast and b_fast:
+                eg = spec.get(seen_a[j], dflt)
+                if not eg.ports and not denied_of_interest:
+                    continue
+                ig = (
+                    it.specific.get(seen[dst.cluster][i], it.default)
+                    if it is not None
+                    else ALLOW_ALL
+                )
+                c = pairs.get((id(eg), id(ig)))
+                if c is None:
+                    c = an.combine(eg, ig)
+            else:
+                c = an.pair(src, dst)
             if c.ports:
                 yield Connection(src, dst, c.ports, c.l7)
             elif denied_of_interest and an.touches(src, dst):

@@ -155,10 +155,14 @@ def external_ends(mesh: Mesh, clusters: Iterable[str], *, with_cluster: bool) ->
     out = []
     for c in clusters:
         engine = mesh.views[c].engine
-        nets = []
-        for info in engine.cache.identities.values():
-            if info.cidr:
-                nets.append((ipaddress.ip_network(info.cidr), info))
+        nets = sorted(
+            (
+                (ipaddress.ip_network(info.cidr), info)
+                for info in engine.cache.identities.values()
+                if info.cidr
+            ),
+            key=lambda x: (x[0].version, int(x[0].network_address), x[0].prefixlen),
+        )
         covered = any(n.prefixlen == 0 and n.version == 4 for n, _ in nets)
         for r in ENTITIES:
             if r is ReservedIdentity.WORLD and covered:
@@ -175,36 +179,31 @@ def external_ends(mesh: Mesh, clusters: Iterable[str], *, with_cluster: bool) ->
                     label=_label(c, text, with_cluster),
                 )
             )
-        for net, info in nets:
-            inner = tuple(
-                str(n)
-                for n, _ in sorted(nets, key=lambda x: (x[0].version, x[0]))
-                if n != net and n.version == net.version and n.subnet_of(net)  # type: ignore[arg-type]
-            )
+        spans = [(n.version, int(n.network_address), int(n.broadcast_address)) for n, _ in nets]
+        for k, (_net, info) in enumerate(nets):
             if info.fqdns:
                 name = ",".join(sorted(f.rstrip(".") for f in info.fqdns))
-                out.append(
-                    End(
-                        "fqdn",
-                        c,
-                        "",
-                        name,
-                        "FQDN",
-                        info.id,
-                        label=_label(c, f"{name}[FQDN]", with_cluster),
-                    )
+                label = _label(c, f"{name}[FQDN]", with_cluster)
+                out.append(End("fqdn", c, "", name, "FQDN", info.id, label=label))
+                continue
+            v, lo, hi = spans[k]
+            inner = []
+            for m in range(k + 1, len(nets)):  # sorted by start: inner prefixes follow
+                v2, lo2, hi2 = spans[m]
+                if v2 != v or lo2 > hi:
+                    break
+                if hi2 <= hi and (lo2, hi2) != (lo, hi):
+                    inner.append(str(nets[m][0]))
+            out.append(
+                End(
+                    "cidr",
+                    c,
+                    "",
+                    info.cidr,
+                    "CIDR",
+                    info.id,
+                    excepts=tuple(inner),
+                    label=_label(c, f"{info.cidr}[CIDR]", with_cluster),
                 )
-            else:
-                out.append(
-                    End(
-                        "cidr",
-                        c,
-                        "",
-                        info.cidr,
-                        "CIDR",
-                        info.id,
-                        excepts=inner,
-                        label=_label(c, f"{info.cidr}[CIDR]", with_cluster),
-                    )
-                )
+            )
     return out

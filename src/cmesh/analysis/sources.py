@@ -71,15 +71,22 @@ class LoadedMesh:
 
 
 def is_mesh_file(path: Path) -> bool:
+    """A YAML file holding one mapping with ``clusters`` and no ``kind`` (or a folder with
+    such a ``mesh.yaml``); anything else is manifests."""
     if path.is_dir():
-        return (path / MESH_FILE).is_file()
+        path = path / MESH_FILE
     if path.suffix.lower() not in (".yaml", ".yml") or not path.is_file():
         return False
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
     except (yaml.YAMLError, OSError, UnicodeDecodeError):
         return False
-    return isinstance(data, dict) and "clusters" in data and "kind" not in data
+    return (
+        len(docs) == 1
+        and isinstance(docs[0], dict)
+        and "clusters" in docs[0]
+        and "kind" not in docs[0]
+    )
 
 
 def load_resources(paths: Sequence[str]) -> list[Resource]:
@@ -180,6 +187,21 @@ def _current(home: Home) -> str:
         return ""
 
 
+def node_count(resources: Sequence[Resource]) -> int:
+    """Enough default nodes for the pods the manifests make (each node has a /24, kind's
+    layout): about 200 pods a node, two nodes at least."""
+    pods = 0
+    for r in resources:
+        if r.kind == "Pod":
+            pods += 1
+        elif r.kind in ("Deployment", "ReplicaSet", "StatefulSet"):
+            replicas = (r.raw.get("spec") or {}).get("replicas")
+            pods += 1 if replicas is None else int(replicas)
+        elif r.kind in ("Job", "CronJob"):
+            pods += 1
+    return max(2, -(-pods // 200) + 1)
+
+
 def standalone(resources: Sequence[Resource], description: str) -> LoadedMesh:
     """Manifests alone, as one cluster named ``default`` (id 1) with no bootstrap objects."""
     cfg = ClusterConfig(
@@ -188,7 +210,8 @@ def standalone(resources: Sequence[Resource], description: str) -> LoadedMesh:
         id=1,
         pod_cidr="100.64.0.0/10",
         service_cidr="100.127.0.0/16",
-        node_cidr="172.31.255.0/24",
+        node_cidr="172.31.0.0/16",
+        nodes=node_count(resources),
     )
     plan = _plan(cfg, {}, resources)
     mesh = _view_mesh(
@@ -243,22 +266,21 @@ def from_mesh_file(path: Path) -> LoadedMesh:
         if not isinstance(c, dict) or not c.get("name"):
             raise InvalidArgument(f"{where}: each cluster needs a name")
         cid = int(c.get("id", i + 1))
+        paths = [str((file.parent / p).resolve()) for p in c.get("manifests") or []]
+        resources: list[Resource] = load_resources(paths) if paths else []
         cfg = ClusterConfig(
             context=str(c["name"]),
             name=str(c["name"]),
             id=cid,
             pod_cidr=str(c.get("pod-cidr") or default_pod_cidr(cid, [x.pod_cidr for x in configs])),
             node_cidr=default_node_cidr([x.node_cidr for x in configs]),
+            nodes=int(c.get("nodes") or node_count(resources)),
             **_settings(c, where),
         )
         configs.append(cfg)
-        resources: list[Resource] = []
         if c.get("bootstrap", True):
             boot, _ = load_text(_bootstrap(cfg), f"<bootstrap {cfg.name}>")
-            resources += boot
-        paths = [str((file.parent / p).resolve()) for p in c.get("manifests") or []]
-        if paths:
-            resources += load_resources(paths)
+            resources = boot + resources
         plan = _plan(cfg, {}, resources)
         objects[cfg.name], sources[cfg.name], lines[cfg.name] = (
             plan.objects,
