@@ -16,6 +16,7 @@ Nothing here writes to the store.
 
 from __future__ import annotations
 
+import importlib
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -98,6 +99,9 @@ def load_resources(paths: Sequence[str]) -> list[Resource]:
         resources += res
         diags += d
     InvalidManifest.raise_if_errors(diags)
+    # validate_all reaches cmesh.model.ciliuml4 as an attribute of the lazily loaded package:
+    # import the submodule first (NetworkPolicy endPort checks fail without it).
+    importlib.import_module("cmesh.model.ciliuml4")
     InvalidPolicy.raise_if_errors(list(validate_all(resources)))
     return resources
 
