@@ -1,0 +1,76 @@
+"""Mesh files and manifests as analysis inputs: a full description, or manifests alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cmesh.analysis.connectivity import connections
+from cmesh.analysis.sources import from_mesh_file, is_mesh_file, load
+from cmesh.errors import InvalidArgument, InvalidPolicy
+from tests.conftest import EXAMPLES
+
+NP = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: default, labels: {app: a}}
+spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, namespace: default, labels: {app: b}}
+spec: {containers: [{name: c, image: x, ports: [{name: web, containerPort: 8080}]}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: b-from-a, namespace: default}
+spec:
+  podSelector: {matchLabels: {app: b}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: a}}}]
+    ports: [{port: web}]
+"""
+
+
+def test_manifests_alone_are_one_cluster_ref_2_13(tmp_path: Path):
+    (tmp_path / "np.yaml").write_text(NP)
+    assert not is_mesh_file(tmp_path)
+    lm = load(str(tmp_path), None)
+    rows = {(c.src.label, c.dst.label): str(c.ports) for c in connections(lm.mesh)}
+    # a named port of a NetworkPolicy resolves against the pod's container port (ref §2.13)
+    assert rows[("default/a[Pod]", "default/b[Pod]")] == "TCP 8080"
+    assert ("world[Entity]", "default/b[Pod]") not in rows
+    assert rows[("world[Entity]", "default/a[Pod]")] == "All Connections"
+
+
+def test_mesh_file_is_recognised_and_connected():
+    assert is_mesh_file(EXAMPLES / "guide-mesh.yaml")
+    lm = from_mesh_file(EXAMPLES / "guide-mesh.yaml")
+    assert sorted(lm.mesh.views) == ["cluster-1", "cluster-2"]
+    assert lm.mesh.peers_of("cluster-1") == {"cluster-2"}
+    assert ("kube-system", "kube-dns") in lm.mesh.views["cluster-2"].lb  # bootstrap objects
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("clusters: [{name: a, settings: {bogus: 1}}]", "unknown setting 'bogus'"),
+        ("clusters: [{name: a}]\nconnected: [[a, b]]", "must name two of a"),
+        ("clusters: []", "`clusters` must be a non-empty list"),
+    ],
+    ids=["setting", "connected", "empty"],
+)
+def test_mesh_file_errors(tmp_path: Path, text: str, message: str):
+    f = tmp_path / "m.yaml"
+    f.write_text(text)
+    with pytest.raises(InvalidArgument, match=message):
+        from_mesh_file(f)
+
+
+def test_invalid_policy_is_reported_before_analysis(tmp_path: Path):
+    (tmp_path / "bad.yaml").write_text(
+        (EXAMPLES / "seed" / "policies" / "mtls-required-policy.yaml").read_text()
+    )
+    with pytest.raises(InvalidPolicy):
+        load(str(tmp_path), None)
