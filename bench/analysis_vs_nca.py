@@ -85,6 +85,41 @@ def measure(argv: list[str], out: Path, timeout: float) -> Run:
     return Run(dt, usage.ru_maxrss / 1024, lines, "ok" if code == 0 else f"exit {code}")
 
 
+def stages(d: Path) -> dict[str, float]:
+    """Where cmesh's time goes, in process: parse + validate, plan, build the view, list."""
+    from cmesh.analysis import connections
+    from cmesh.analysis.sources import load_resources, node_count
+    from cmesh.cli.listfmt import render
+    from cmesh.cluster import ClusterConfig, plan_apply
+    from cmesh.datapath import Mesh
+    from cmesh.policy import build_view
+
+    out: dict[str, float] = {}
+    t = time.perf_counter()
+    res = load_resources([str(d)])
+    out["parse+validate"] = time.perf_counter() - t
+    cfg = ClusterConfig(
+        context="default",
+        name="default",
+        id=1,
+        pod_cidr="100.64.0.0/10",
+        service_cidr="100.127.0.0/16",
+        node_cidr="172.31.0.0/16",
+        nodes=node_count(res),
+    )
+    t = time.perf_counter()
+    plan = plan_apply(cfg, {}, res)
+    out["plan_apply"] = time.perf_counter() - t
+    t = time.perf_counter()
+    mesh = Mesh({cfg.name: build_view(cfg, plan.objects)})
+    out["build_view"] = time.perf_counter() - t
+    t = time.perf_counter()
+    with open(os.devnull, "w") as null:
+        render(connections(mesh), "txt", null)
+    out["list+print"] = time.perf_counter() - t
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 4000, 8000])
@@ -137,6 +172,10 @@ def main(argv: list[str] | None = None) -> None:
             f"{n:>6} {pol:>8} {pairs:>14,} | {ours.cell():>19} {ours.lines:>7} | "
             f"{theirs.cell():>19} {theirs.lines:>7} | {speed}"
         )
+    print("cmesh stages (in process, seconds):")
+    for n in args.sizes:
+        st = stages(work / f"mesh-{n}")
+        print(f"{n:>6} pods: " + ", ".join(f"{k} {v:.2f}" for k, v in st.items()))
     print(f"(outputs in {work})")
 
 

@@ -74,3 +74,33 @@ def test_invalid_policy_is_reported_before_analysis(tmp_path: Path):
     )
     with pytest.raises(InvalidPolicy):
         load(str(tmp_path), None)
+
+
+FQDN = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: default, labels: {app: a}}
+spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: fq, namespace: default}
+spec:
+  endpointSelector: {matchLabels: {app: a}}
+  egress:
+  - toFQDNs: [{matchName: api.example.com}, {matchPattern: "*.github.com"}]
+    toPorts: [{ports: [{port: "443", protocol: TCP}]}]
+"""
+
+
+def test_fqdn_selectors_are_ends_ref_1_7(tmp_path: Path):
+    from cmesh.analysis.connectivity import list_ends
+    from tests.analysis.probes import disagreements
+
+    (tmp_path / "fq.yaml").write_text(FQDN)
+    mesh = load(str(tmp_path), None).mesh
+    rows = {(c.src.label, c.dst.label): str(c.ports) for c in connections(mesh)}
+    assert rows[("default/a[Pod]", "api.example.com[FQDN]")] == "TCP 443"
+    assert rows[("default/a[Pod]", "*.github.com[FQDN]")] == "TCP 443"
+    assert ("default/a[Pod]", "world[Entity]") not in rows  # toFQDNs turns egress default deny
+    assert list(disagreements(mesh, list_ends(mesh))) == []

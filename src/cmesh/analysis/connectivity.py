@@ -23,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from cmesh.analysis.ends import End, EndpointClass, external_ends, workload_ends
+from cmesh.analysis.fqdn import fqdn_ends
 from cmesh.analysis.portset import EMPTY, PortSet
 from cmesh.analysis.sides import ALLOW_ALL, SideAllow, SideTables
 from cmesh.datapath import Mesh
@@ -156,7 +157,8 @@ def list_ends(
     with_cluster = len(mesh.views) > 1 and (clusters is None or len(names) > 1)
     ends = workload_ends(mesh, names, pods=pods, with_cluster=with_cluster)
     if externals:
-        ends += external_ends(mesh, names, with_cluster=with_cluster)
+        fqdns = fqdn_ends(mesh)
+        ends += external_ends(mesh, names, with_cluster=with_cluster, fqdn_names=fqdns)
     ends = [e for e in ends if e.classes or e.external]
     return sorted(ends, key=lambda e: e.label)
 

@@ -150,7 +150,13 @@ def workload_ends(
     return out
 
 
-def external_ends(mesh: Mesh, clusters: Iterable[str], *, with_cluster: bool) -> list[End]:
+def external_ends(
+    mesh: Mesh,
+    clusters: Iterable[str],
+    *,
+    with_cluster: bool,
+    fqdn_names: dict[tuple[str, int], str] | None = None,
+) -> list[End]:
     """Entities, CIDR and FQDN identities of each cluster's ipcache."""
     out = []
     for c in clusters:
@@ -182,7 +188,9 @@ def external_ends(mesh: Mesh, clusters: Iterable[str], *, with_cluster: bool) ->
         spans = [(n.version, int(n.network_address), int(n.broadcast_address)) for n, _ in nets]
         for k, (_net, info) in enumerate(nets):
             if info.fqdns:
-                name = ",".join(sorted(f.rstrip(".") for f in info.fqdns))
+                name = (fqdn_names or {}).get((c, info.id)) or ",".join(
+                    sorted(f.rstrip(".") for f in info.fqdns)
+                )
                 label = _label(c, f"{name}[FQDN]", with_cluster)
                 out.append(End("fqdn", c, "", name, "FQDN", info.id, label=label))
                 continue
