@@ -156,7 +156,8 @@ def test_jsonl_queries_answer_in_order(guide: Cmesh, tmp_path):
     assert [x.get("verdict") for x in lines[:3]] == ["FORWARDED", "DROPPED", "DROPPED"]
     assert lines[1]["drop_reason"] == "POLICY_DENIED" and lines[1]["decided_at"] == "ingress"
     assert "error" in lines[3] and "not found" in lines[3]["error"]
-    assert lines[4]["l7"]["evaluated"] is False
+    # the request is decided by the proxies unless the connection is already dropped at L3/L4
+    assert lines[4]["l7"]["evaluated"] is (lines[4]["verdict"] != "DROPPED")
     assert lines[5]["line"] == 6 and "error" in lines[5]
 
 
@@ -168,3 +169,144 @@ def test_policy_get_and_selectors(guide: Cmesh):
     assert "any:app=frontend" in sel and "allow-frontend-to-payment" in sel
     listing = json.loads(guide("policy", "get", "-o", "json", "--context", "cluster-1").output)
     assert {p["name"] for p in listing} == {"allow-frontend-to-payment", "allow-from-cluster-1"}
+
+
+L7_POLICIES = (SEED / "policies" / "api-http-policy.yaml",)
+
+
+def test_http_fields_are_decided_by_the_proxy_ref_2_7(guide: Cmesh):
+    for p in L7_POLICIES:
+        guide("apply", "-f", str(p), "--context", "cluster-1")
+    args = [
+        "policy",
+        "trace",
+        "--from",
+        "default/frontend",
+        "--to",
+        "svc:default/api",
+        "--port",
+        "8080",
+        "-o",
+        "json",
+        "--context",
+        "cluster-1",
+    ]
+    ok = json.loads(guide(*args, "--http-method", "GET", "--http-path", "/api/v1/orders").output)
+    assert ok["l7"] == {
+        "evaluated": True,
+        "kind": "http",
+        "verdict": "FORWARDED",
+        "answer": "200",
+        "by": "server",
+        "notes": [],
+    }
+    no = json.loads(guide(*args, "--http-method", "POST", "--http-path", "/api/v1/orders").output)
+    assert (no["l7"]["verdict"], no["l7"]["answer"], no["l7"]["by"]) == ("DROPPED", "403", "proxy")
+    yes = json.loads(
+        guide(
+            *args,
+            "--http-method",
+            "POST",
+            "--http-path",
+            "/api/v1/orders",
+            "--http-header",
+            "Content-Type: application/json",
+        ).output
+    )
+    assert yes["l7"]["verdict"] == "FORWARDED"
+    story = guide(
+        *args[:-6],
+        "--context",
+        "cluster-1",
+        "--http-method",
+        "DELETE",
+        "--http-path",
+        "/api/v1/orders",
+    ).output
+    assert "Verdict: FORWARDED at L3/L4, DROPPED at L7" in story
+
+
+def test_dns_name_and_fqdn_destinations_ref_2_11(guide: Cmesh, manifest):
+    guide("dns", "add", "example.com", "93.184.216.34")
+    strict = manifest(
+        "dns.yaml",
+        "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: fe-dns}\nspec:\n  endpointSelector: {matchLabels: {app: frontend}}\n  egress:\n"
+        "  - toEndpoints: [{matchLabels: {io.kubernetes.pod.namespace: kube-system, k8s-app: kube-dns}}]\n"
+        "    toPorts: [{ports: [{port: '53', protocol: UDP}], rules: {dns: [{matchPattern: '**.cluster.local'}]}}]\n",
+    )
+    guide("apply", "-f", str(strict), "--context", "cluster-1")
+    base = [
+        "policy",
+        "trace",
+        "--from",
+        "default/frontend",
+        "--to",
+        "svc:kube-system/kube-dns",
+        "--port",
+        "53",
+        "--protocol",
+        "UDP",
+        "-o",
+        "json",
+        "--context",
+        "cluster-1",
+    ]
+    refused = json.loads(guide(*base, "--dns-name", "example.com").output)
+    assert (refused["l7"]["verdict"], refused["l7"]["answer"], refused["l7"]["by"]) == (
+        "DROPPED",
+        "REFUSED",
+        "proxy",
+    )
+    ok = json.loads(guide(*base, "--dns-name", "payment-service.default.svc.cluster.local").output)
+    assert ok["l7"]["verdict"] == "FORWARDED" and ok["l7"]["answer"].startswith("NOERROR")
+    res = guide(
+        "policy",
+        "trace",
+        "--from",
+        "default/frontend",
+        "--to",
+        "fqdn:example.com.",
+        "--port",
+        "443",
+        "--context",
+        "cluster-1",
+        ok=False,
+    )
+    assert res.exit_code == 1 and "did not resolve" in res.stderr
+    t = json.loads(
+        guide(
+            "policy",
+            "trace",
+            "--from",
+            "default/api",
+            "--to",
+            "fqdn:example.com.",
+            "--port",
+            "443",
+            "-o",
+            "json",
+            "--context",
+            "cluster-1",
+        ).output
+    )
+    assert t["dns"]["verdict"] == "FORWARDED" and t["dst"]["ip"] == "93.184.216.34"
+
+
+def test_icmp_type_ref_1_8(guide: Cmesh):
+    t = json.loads(
+        guide(
+            "policy",
+            "trace",
+            "--from",
+            "default/api",
+            "--to",
+            "default/frontend",
+            "--icmp-type",
+            "8",
+            "-o",
+            "json",
+            "--context",
+            "cluster-1",
+        ).output
+    )
+    assert t["protocol"] == "ICMP" and t["port"] == 8

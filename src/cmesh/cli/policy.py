@@ -17,7 +17,9 @@ def policy() -> None:
 
 @policy.command()
 @click.option("--from", "src", metavar="SRC", help="NS/POD, CLUSTER/NS/POD or an IP.")
-@click.option("--to", "dst", metavar="DST", help="NS/POD, CLUSTER/NS/POD, an IP or svc:NS/NAME.")
+@click.option(
+    "--to", "dst", metavar="DST", help="NS/POD, CLUSTER/NS/POD, an IP, svc:NS/NAME or fqdn:NAME."
+)
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
@@ -29,6 +31,28 @@ def policy() -> None:
     type=click.Choice(["TCP", "UDP", "SCTP", "ICMP"], case_sensitive=False),
     default="TCP",
     show_default=True,
+)
+@click.option("--http-method", default="", help="Also decide an HTTP request with this method.")
+@click.option("--http-path", default="", help="HTTP path (with its query string).")
+@click.option("--http-host", default="", help="HTTP Host header.")
+@click.option(
+    "--http-header",
+    "http_headers",
+    multiple=True,
+    metavar="'K: V'",
+    help="HTTP header (repeatable).",
+)
+@click.option(
+    "--dns-name",
+    default="",
+    help="Decide a DNS query for this name (the destination is the DNS server).",
+)
+@click.option("--tls-sni", default="", help="TLS server name the client sends.")
+@click.option(
+    "--icmp-type",
+    type=click.IntRange(0, 255),
+    default=None,
+    help="ICMP type (implies --protocol ICMP).",
 )
 @click.option(
     "--queries",
@@ -45,14 +69,23 @@ def trace(
     dst: str | None,
     port: int,
     protocol: str,
+    http_method: str,
+    http_path: str,
+    http_host: str,
+    http_headers: tuple[str, ...],
+    dns_name: str,
+    tls_sni: str,
+    icmp_type: int | None,
     queries: object,
     output: str,
 ) -> None:
-    """Trace a flow through egress and ingress policy, and explain the verdict."""
+    """Trace a flow through egress and ingress policy (and L7), and explain the verdict."""
     from cmesh.cli.tracefmt import trace_dict, trace_story
     from cmesh.datapath import load_mesh, parse_end
     from cmesh.datapath import trace as do_trace
-    from cmesh.errors import CmeshError, InvalidArgument
+    from cmesh.datapath.l7trace import L7Query
+    from cmesh.datapath.tracer import trace_fqdn
+    from cmesh.errors import InvalidArgument
     from cmesh.policy import Protocol
 
     mesh = load_mesh(state.home)
@@ -65,15 +98,23 @@ def trace(
     if not src or not dst:
         raise InvalidArgument(
             "give --from and --to (or --queries FILE)",
-            hint="e.g. cmesh policy trace --from default/frontend-x --to svc:default/payment-service --port 80",
+            hint="e.g. cmesh policy trace --from default/frontend --to svc:default/payment-service --port 80",
         )
-    proto = Protocol.parse(protocol)
-    try:
-        t = do_trace(
-            mesh, parse_end(mesh, src, context), parse_end(mesh, dst, context), proto, port
-        )
-    except CmeshError:
-        raise
+    proto = Protocol.ICMP if icmp_type is not None else Protocol.parse(protocol)
+    if icmp_type is not None:
+        port = icmp_type
+    headers = []
+    for h in http_headers:
+        k, sep, v = h.partition(":")
+        if not sep:
+            raise InvalidArgument(f"--http-header {h!r}: expected 'Name: value'")
+        headers.append((k.strip(), v.strip()))
+    l7 = L7Query(http_method, http_path, http_host, tuple(headers), dns_name, tls_sni)
+    source = parse_end(mesh, src, context)
+    if dst.startswith("fqdn:"):
+        t = trace_fqdn(mesh, source, dst[5:], proto, port, l7=l7)
+    else:
+        t = do_trace(mesh, source, parse_end(mesh, dst, context), proto, port, l7=l7)
     if output == "text":
         state.console.print(trace_story(t))
     else:

@@ -15,19 +15,18 @@ from cmesh.policy import Protocol
 
 
 def run_query(mesh: Mesh, context: str, q: dict[str, Any]) -> dict[str, Any]:
+    from cmesh.datapath.l7trace import L7Query
+    from cmesh.datapath.tracer import trace_fqdn
+
     src = query_end(mesh, q.get("src") or {}, context, dst=False)
-    dst = query_end(mesh, q.get("dst") or {}, context, dst=True)
-    proto = Protocol.parse(str(q.get("protocol") or "TCP"))
+    proto = Protocol.ICMP if "icmp_type" in q else Protocol.parse(str(q.get("protocol") or "TCP"))
     port = int(q.get("icmp_type", q.get("port", 0)) or 0)
-    result = trace_dict(trace(mesh, src, dst, proto, port))
-    l7_fields = [k for k in ("http", "dns_name", "tls_sni") if k in q]
-    if l7_fields:
-        result["l7"] = {
-            "evaluated": False,
-            "fields": l7_fields,
-            "note": "L7 evaluation is not available yet; the verdict is L3/L4 only",
-        }
-    return result
+    l7 = L7Query.from_query(q)
+    dst_q = q.get("dst") or {}
+    if "fqdn" in dst_q:
+        return trace_dict(trace_fqdn(mesh, src, str(dst_q["fqdn"]), proto, port, l7=l7))
+    dst = query_end(mesh, dst_q, context, dst=True)
+    return trace_dict(trace(mesh, src, dst, proto, port, l7=l7))
 
 
 def run_queries(mesh: Mesh, context: str, stream: IO[str], out: IO[str]) -> None:

@@ -104,6 +104,10 @@ def trace_dict(t: Trace) -> dict[str, Any]:
         }
     if f.notes:
         out["notes"] = list(f.notes)
+    if t.l7 is not None:
+        out["l7"] = t.l7.to_json()
+    if t.dns is not None:
+        out["dns"] = t.dns.to_json()
     return out
 
 
@@ -119,7 +123,7 @@ def _refs(refs: tuple[PolicyRef, ...]) -> str:
     return ", ".join(f"{r}{' (' + r.source + ')' if r.source else ''}" for r in refs)
 
 
-def _side_story(name: str, side: Side | None, subject: Peer) -> list[str]:
+def _side_story(name: str, side: Side | None, subject: Peer, l7_asked: bool = False) -> list[str]:
     if side is None:
         return [f"{name}: {subject.display} is not a Cilium endpoint here; nothing to enforce."]
     d = side.decision
@@ -142,7 +146,7 @@ def _side_story(name: str, side: Side | None, subject: Peer) -> list[str]:
             lines.append(
                 "  L7 rules apply on this port; the request must match one of: "
                 + "; ".join(str(r) for l7 in d.l7 for r in (l7.http or l7.dns))
-                + " (L7 not evaluated by an L3/L4 trace)."
+                + ("." if l7_asked else " (give --http-method/--http-path to decide a request).")
             )
         return lines
     if d.verdict.name == "AUDIT":
@@ -182,10 +186,34 @@ def trace_story(t: Trace) -> str:
         lines.append(
             f"Service: {s.service.namespace}/{s.service.name} {s.service.cluster_ip}:{s.port} → backend {s.backend.display}:{s.target_port} (1 of {s.backends})"
         )
-    lines += _side_story("Egress", f.egress, f.src)
-    lines += _side_story("Ingress", f.ingress, f.dst)
+    lines += _side_story("Egress", f.egress, f.src, t.l7 is not None)
+    lines += _side_story("Ingress", f.ingress, f.dst, t.l7 is not None)
     lines += [f"Note: {n}" for n in f.notes]
+    if t.dns is not None:
+        lines.insert(
+            1,
+            f"DNS: the name resolved through the source's DNS proxy: {t.dns.answer} ({t.dns.verdict})",
+        )
+    if t.l7 is not None:
+        r = t.l7
+        what = {"http": "HTTP request", "dns": "DNS query", "tls": "TLS handshake"}[r.kind]
+        if not r.evaluated:
+            lines.append(f"L7: {what} not evaluated: {'; '.join(r.notes)}")
+        else:
+            lines.append(
+                f"L7: {what} {r.verdict}"
+                + (f" — answer {r.answer}" if r.answer else "")
+                + (f" (by the {r.by})" if r.by else "")
+                + ("; " + "; ".join(r.notes) if r.notes else "")
+            )
     tail = f"Verdict: {f.verdict.name}"
+    if (
+        t.l7 is not None
+        and t.l7.evaluated
+        and t.l7.verdict in ("DROPPED", "AUDIT")
+        and f.verdict.name != "DROPPED"
+    ):
+        tail = f"Verdict: {f.verdict.name} at L3/L4, {t.l7.verdict} at L7"
     if f.drop_reason:
         tail += f" ({f.drop_reason.name}, at {f.decided_at})"
     lines.append(tail)

@@ -34,6 +34,15 @@ def _token(store: Store, cfg: ClusterConfig, imports: str) -> bytes:
     return b"%s:%d:%s\n" % (CACHE_FORMAT, epoch.mod_revision if epoch else 0, digest)
 
 
+HOSTS_PREFIX = "cmesh/dns/hosts/"
+
+
+def load_hosts(store: Store) -> dict[str, tuple[str, ...]]:
+    """The world's DNS (``cmesh dns add``): name -> addresses."""
+    kvs, _ = store.list(HOSTS_PREFIX)
+    return {kv.key[len(HOSTS_PREFIX) :]: tuple(json.loads(kv.value)) for kv in kvs}
+
+
 def load_view(
     store: Store,
     cfg: ClusterConfig,
@@ -87,7 +96,14 @@ def load_mesh(home: object, *, use_cache: bool = True, sync: bool = True) -> Mes
                 use_cache=use_cache,
             )
             connected[cfg.name] = set(mgr.connections(cfg.name))
-        mesh = Mesh(views, connected)
+        clusters = home.clusters()  # type: ignore[attr-defined]
+        mesh = Mesh(
+            views,
+            connected,
+            load_hosts(store),
+            {c.name: c.auth_trust_domain for c in clusters if c.auth_trust_domain},
+            {c.name: c.dns_reject_response for c in clusters},
+        )
         learn_fqdns(store, mesh)
         return mesh
     finally:

@@ -57,6 +57,8 @@ class Mesh:
     views: dict[str, ClusterView]
     connected: dict[str, set[str]] = field(default_factory=dict)
     hosts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # world DNS: name -> IPs
+    trust_domains: Mapping[str, str] = field(default_factory=dict)  # cluster -> SPIFFE trust domain
+    dns_reject: Mapping[str, str] = field(default_factory=dict)  # cluster -> REFUSED | NXDOMAIN
 
     def connect(self, a: str, b: str) -> None:
         """Connect two clusters both ways, as ``clustermesh connect`` does, in memory: each

@@ -47,7 +47,11 @@ DNS_RCODES = {"NOERROR": 0, "SERVFAIL": 2, "NXDOMAIN": 3, "REFUSED": 5}
 
 # -- mutual authentication (ref §1.11) -----------------------------------------------------------
 def _trust_domain(sim: Simulator, cluster: str) -> str:
-    return sim.trust_domains.get(cluster) or f"{cluster}.spiffe.cilium"
+    return (
+        sim.trust_domains.get(cluster)
+        or sim.mesh.trust_domains.get(cluster)
+        or f"{cluster}.spiffe.cilium"
+    )
 
 
 def authenticated(sim: Simulator, conn: Connection) -> bool:
@@ -217,7 +221,7 @@ def _dns_proxy(
     )
     rec = DNS(query=name, qtypes=(q.qtype,), observation_source="proxy")
     if not allowed:
-        rcode = getattr(sim, "dns_reject_by_cluster", {}).get(cluster, sim.dns_reject)
+        rcode = sim.mesh.dns_reject.get(cluster, sim.dns_reject)
         sim.emit(cluster, as_l7(base, rec, L7FlowType.REQUEST, direction, verdict=Verdict.DROPPED))
         sim.emit(
             cluster,

@@ -13,19 +13,15 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from cmesh.datapath.load import load_mesh
+from cmesh.datapath.load import HOSTS_PREFIX, load_hosts, load_mesh
 from cmesh.datapath.sim import Simulator
 from cmesh.datapath.tools import ToolResult, run
 from cmesh.datapath.tracer import find_pod
 from cmesh.kvstore import Put, Store
 
-HOSTS_PREFIX = "cmesh/dns/hosts/"
+__all__ = ["HOSTS_PREFIX", "exec_tool", "load_hosts", "simulator"]
+
 FQDN_PREFIX = "cmesh/fqdn/"
-
-
-def load_hosts(store: Store) -> dict[str, tuple[str, ...]]:
-    kvs, _ = store.list(HOSTS_PREFIX)
-    return {kv.key[len(HOSTS_PREFIX) :]: tuple(json.loads(kv.value)) for kv in kvs}
 
 
 def learned(store: Store, cluster: str, now: float) -> dict[str, set[str]]:
@@ -69,13 +65,7 @@ def record(store: Store, sim: Simulator) -> None:
 
 def simulator(home: Any, now: float | None = None) -> Simulator:
     now = time.time() if now is None else now
-    mesh = load_mesh(home)
-    store: Store = home.store
-    trust = {c.name: c.auth_trust_domain for c in home.clusters() if c.auth_trust_domain}
-    reject = {c.name: c.dns_reject_response for c in home.clusters()}
-    sim = Simulator(mesh, int(now * 1e9), load_hosts(store), trust_domains=trust)
-    sim.dns_reject_by_cluster = reject  # type: ignore[attr-defined]
-    return sim
+    return Simulator(load_mesh(home), int(now * 1e9))
 
 
 def exec_tool(

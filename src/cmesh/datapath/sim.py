@@ -97,6 +97,11 @@ class Simulator:
     flows: dict[str, list[Flow]] = field(default_factory=lambda: defaultdict(list))
     _seq: int = 0
 
+    def __post_init__(self) -> None:
+        # The world's DNS and each cluster's settings come with a loaded mesh unless given.
+        if not self.hosts:
+            self.hosts = self.mesh.hosts
+
     def learn(self, ep: object, name: str, ips: tuple[str, ...], ttl: int) -> None:
         """The DNS proxy saw ``name`` answered with ``ips`` for endpoint ``ep`` (ref §2.11)."""
         cluster = ep.cluster  # type: ignore[attr-defined]

@@ -35,6 +35,8 @@ class Trace:
     flow: FlowVerdict
     service: ServiceHop | None
     l7_requested: bool = False
+    l7: Any = None  # cmesh.datapath.l7trace.L7Result when the trace asked about a request
+    dns: Any = None  # the resolution of an FQDN destination
 
 
 def find_pod(mesh: Mesh, cluster: str, namespace: str, name: str) -> Peer:
@@ -134,13 +136,53 @@ def translate(
 
 
 def trace(
-    mesh: Mesh, src: Peer, dst: Peer, protocol: Protocol, port: int, *, explain: bool = True
+    mesh: Mesh,
+    src: Peer,
+    dst: Peer,
+    protocol: Protocol,
+    port: int,
+    *,
+    explain: bool = True,
+    l7: Any = None,
 ) -> Trace:
+    """Service translation, then both sides' policy; with ``l7`` (an ``L7Query``) the request
+    is also decided by the proxies on its way."""
     hop = None
     if dst.kind is PeerKind.SERVICE and dst.service is not None:
         hop = translate(mesh, src, dst, protocol, port)
         dst, port = hop.backend, hop.target_port
-    return Trace(decide(mesh, src, dst, protocol, port, explain=explain), hop)
+    flow = decide(mesh, src, dst, protocol, port, explain=explain)
+    result = None
+    if l7 is not None and not l7.empty and src.endpoint is not None:
+        from cmesh.datapath.l7trace import L7Result, evaluate
+
+        if flow.verdict.name == "DROPPED":
+            result = L7Result(
+                False,
+                "http" if l7.http else "dns",
+                "DROPPED",
+                notes=["the connection is dropped at L3/L4"],
+            )
+        else:
+            result = evaluate(mesh, src, dst.ip, port, protocol, l7)
+    return Trace(flow, hop, l7 is not None and not l7.empty, result)
+
+
+def trace_fqdn(
+    mesh: Mesh, src: Peer, name: str, protocol: Protocol, port: int, *, l7: Any = None
+) -> Trace:
+    """A flow to a name: the DNS lookup through the source's DNS proxy, then the connection to
+    the address it learned (which now carries the name for toFQDNs, ref §2.11)."""
+    from cmesh.datapath.l7trace import resolve_fqdn
+
+    ip, dns = resolve_fqdn(mesh, src, name)
+    if ip is None:
+        raise NotFound(
+            f"{name} did not resolve from {src.display}: {dns.answer}",
+            hint="the DNS lookup was dropped or refused; trace it with --dns-name",
+        )
+    t = trace(mesh, src, mesh.resolve(src.cluster, ip), protocol, port, l7=l7)
+    return Trace(t.flow, t.service, t.l7_requested, t.l7, dns)
 
 
 def query_end(mesh: Mesh, q: Mapping[str, Any], context: str, *, dst: bool) -> Peer:
