@@ -15,9 +15,19 @@ SEED = EXAMPLES / "seed"
 
 def setup(cmesh: Cmesh) -> Home:
     for i in (1, 2):
-        cmesh("install", "--context", f"cluster-{i}", "--cluster-name", f"cluster-{i}", "--cluster-id", str(i))
+        cmesh(
+            "install",
+            "--context",
+            f"cluster-{i}",
+            "--cluster-name",
+            f"cluster-{i}",
+            "--cluster-id",
+            str(i),
+        )
         cmesh("apply", "-f", str(SEED / "workloads.yaml"), "--context", f"cluster-{i}")
-        cmesh("clustermesh", "enable", "--context", f"cluster-{i}", "--service-type", "LoadBalancer")
+        cmesh(
+            "clustermesh", "enable", "--context", f"cluster-{i}", "--service-type", "LoadBalancer"
+        )
     cmesh("clustermesh", "connect", "--context", "cluster-1", "--destination-context", "cluster-2")
     return Home.open(cmesh.home)
 
@@ -30,8 +40,17 @@ def verdicts(view, remote_views) -> dict:
         for v in [view, *remote_views]:
             for src in v.endpoints.values():
                 for port in (80, 5432):
-                    fv = decide(mesh, Peer(PeerKind.POD, src.ip, src.cluster, endpoint=src), Peer(PeerKind.POD, dst.ip, dst.cluster, endpoint=dst), Protocol.TCP, port, explain=False)
-                    out[(src.ref, dst.ref, port)] = fv.ingress.decision.verdict.name if fv.ingress else None
+                    fv = decide(
+                        mesh,
+                        Peer(PeerKind.POD, src.ip, src.cluster, endpoint=src),
+                        Peer(PeerKind.POD, dst.ip, dst.cluster, endpoint=dst),
+                        Protocol.TCP,
+                        port,
+                        explain=False,
+                    )
+                    out[(src.ref, dst.ref, port)] = (
+                        fv.ingress.decision.verdict.name if fv.ingress else None
+                    )
     return out
 
 
@@ -41,10 +60,19 @@ def test_incremental_policy_and_pod_changes_equal_a_fresh_view(cmesh: Cmesh, man
     a = Agent(home, "cluster-1", log=logs.append)
     a.step()
     assert any("loaded" in x for x in logs)
-    cmesh("apply", "-f", str(SEED / "policies" / "allow-from-cluster-1.yaml"), "--context", "cluster-1")
+    cmesh(
+        "apply",
+        "-f",
+        str(SEED / "policies" / "allow-from-cluster-1.yaml"),
+        "--context",
+        "cluster-1",
+    )
     changes = a.step()
     assert any("allow-from-cluster-1 updated" in c for c in changes)
-    newpod = manifest("p.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: extra, labels: {app: api, tier: new}}\n")
+    newpod = manifest(
+        "p.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: extra, labels: {app: api, tier: new}}\n",
+    )
     cmesh("apply", "-f", str(newpod), "--context", "cluster-1")
     changes = a.step()
     assert any("identities +1" in c for c in changes)
@@ -53,7 +81,13 @@ def test_incremental_policy_and_pod_changes_equal_a_fresh_view(cmesh: Cmesh, man
     b = Agent(home, "cluster-2", log=lambda _m: None)
     b.step()
     assert verdicts(a.view, [b.view]) == verdicts(fresh.view, [b.view])
-    cmesh("delete", "-f", str(SEED / "policies" / "allow-from-cluster-1.yaml"), "--context", "cluster-1")
+    cmesh(
+        "delete",
+        "-f",
+        str(SEED / "policies" / "allow-from-cluster-1.yaml"),
+        "--context",
+        "cluster-1",
+    )
     assert any("removed" in c for c in a.step())
     a.close()
     fresh.close()
@@ -64,7 +98,9 @@ def test_remote_pod_becomes_decidable_and_disconnect_drains(cmesh: Cmesh, manife
     home = setup(cmesh)
     a = Agent(home, "cluster-1", log=lambda _m: None)
     a.step()
-    pod = manifest("p.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: newcomer, labels: {app: newcomer}}\n")
+    pod = manifest(
+        "p.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: newcomer, labels: {app: newcomer}}\n"
+    )
     cmesh("apply", "-f", str(pod), "--context", "cluster-2")
     changes = a.step()
     assert any(c.startswith("remote cluster-2") for c in changes)
@@ -72,7 +108,9 @@ def test_remote_pod_becomes_decidable_and_disconnect_drains(cmesh: Cmesh, manife
     assert ips, "the new remote pod is in cluster-1's ipcache"
     ident = a.view.remote_endpoints[ips[0]].identity
     assert ident in a.view.engine.cache.identities
-    cmesh("clustermesh", "disconnect", "--context", "cluster-1", "--destination-context", "cluster-2")
+    cmesh(
+        "clustermesh", "disconnect", "--context", "cluster-1", "--destination-context", "cluster-2"
+    )
     changes = a.step()
     assert any("drained" in c for c in changes)
     assert ident not in a.view.engine.cache.identities and ips[0] not in a.view.remote_endpoints

@@ -33,20 +33,76 @@ def guide(cmesh: Cmesh, *extra: str, n: int = 2) -> None:
     for i in range(1, n + 1):
         c = f"cluster-{i}"
         cmesh(*extra, "install", "--context", c, "--cluster-name", c, "--cluster-id", str(i))
-        cmesh(*extra, "apply", "-f", str(SEED / "payment.yaml"), "-f", str(SEED / "workloads.yaml"), "-f", str(SEED / "policies" / "allow-from-cluster-1.yaml"), "--context", c)
+        cmesh(
+            *extra,
+            "apply",
+            "-f",
+            str(SEED / "payment.yaml"),
+            "-f",
+            str(SEED / "workloads.yaml"),
+            "-f",
+            str(SEED / "policies" / "allow-from-cluster-1.yaml"),
+            "--context",
+            c,
+        )
         cmesh(*extra, "clustermesh", "enable", "--context", c, "--service-type", "LoadBalancer")
     for i in range(2, n + 1):
-        cmesh(*extra, "clustermesh", "connect", "--context", "cluster-1", "--destination-context", f"cluster-{i}")
+        cmesh(
+            *extra,
+            "clustermesh",
+            "connect",
+            "--context",
+            "cluster-1",
+            "--destination-context",
+            f"cluster-{i}",
+        )
 
 
 def test_guide_clustermesh_steps_on_etcd(cmesh: Cmesh, etcd_home):
     kv = ("--kvstore", etcd_home.url)
     guide(cmesh, *kv, n=3)
-    status = json.loads(cmesh(*kv, "clustermesh", "status", "--context", "cluster-1", "--wait", "-o", "json").output)
-    assert {r["name"] for r in status["remote_clusters"] if r["ready"]} == {"cluster-2", "cluster-3"}
-    t = json.loads(cmesh(*kv, "policy", "trace", "--from", "cluster-2/default/api", "--to", "cluster-1/default/database", "--port", "5432", "-o", "json", "--context", "cluster-1").output)
+    status = json.loads(
+        cmesh(*kv, "clustermesh", "status", "--context", "cluster-1", "--wait", "-o", "json").output
+    )
+    assert {r["name"] for r in status["remote_clusters"] if r["ready"]} == {
+        "cluster-2",
+        "cluster-3",
+    }
+    t = json.loads(
+        cmesh(
+            *kv,
+            "policy",
+            "trace",
+            "--from",
+            "cluster-2/default/api",
+            "--to",
+            "cluster-1/default/database",
+            "--port",
+            "5432",
+            "-o",
+            "json",
+            "--context",
+            "cluster-1",
+        ).output
+    )
     assert (t["verdict"], t["decided_at"]) == ("DROPPED", "ingress")
-    t = json.loads(cmesh(*kv, "policy", "trace", "--from", "cluster-1/default/api", "--to", "cluster-2/default/database", "--port", "5432", "-o", "json", "--context", "cluster-1").output)
+    t = json.loads(
+        cmesh(
+            *kv,
+            "policy",
+            "trace",
+            "--from",
+            "cluster-1/default/api",
+            "--to",
+            "cluster-2/default/database",
+            "--port",
+            "5432",
+            "-o",
+            "json",
+            "--context",
+            "cluster-1",
+        ).output
+    )
     assert t["verdict"] == "FORWARDED"
     out = cmesh(*kv, "get", "svc", "payment-service", "-o", "wide", "--context", "cluster-1").output
     assert "cluster-1: 3, cluster-2: 3, cluster-3: 3" in out
@@ -59,11 +115,20 @@ def _verdict(view_a, view_b, src_name: str, dst_name: str, port: int) -> str:
     mesh = Mesh({view_a.name: view_a, view_b.name: view_b})
     src = next(e for e in view_b.endpoints.values() if e.name.startswith(src_name))
     dst = next(e for e in view_a.endpoints.values() if e.name.startswith(dst_name))
-    fv = decide(mesh, Peer(PeerKind.POD, src.ip, src.cluster, endpoint=src), Peer(PeerKind.POD, dst.ip, dst.cluster, endpoint=dst), Protocol.TCP, port, explain=False)
+    fv = decide(
+        mesh,
+        Peer(PeerKind.POD, src.ip, src.cluster, endpoint=src),
+        Peer(PeerKind.POD, dst.ip, dst.cluster, endpoint=dst),
+        Protocol.TCP,
+        port,
+        explain=False,
+    )
     return fv.ingress.decision.verdict.name if fv.ingress else "?"
 
 
-def test_remote_etcd_outage_keeps_entries_then_resyncs_ref_3_5(cmesh: Cmesh, tmp_path: Path, manifest):
+def test_remote_etcd_outage_keeps_entries_then_resyncs_ref_3_5(
+    cmesh: Cmesh, tmp_path: Path, manifest
+):
     """cluster-2's clustermesh state lives in its own etcd; cluster-1 watches it."""
     (tmp_path / "remote").mkdir()
     with running_etcd(tmp_path / "remote") as remote:
@@ -74,8 +139,19 @@ def test_remote_etcd_outage_keeps_entries_then_resyncs_ref_3_5(cmesh: Cmesh, tmp
         allow = "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: db-from-c2}\nspec:\n  endpointSelector: {matchLabels: {app: database}}\n  ingress:\n  - fromEndpoints: [{matchLabels: {app: api, io.cilium.k8s.policy.cluster: cluster-2}}]\n"
         cmesh("apply", "-f", str(manifest("a.yaml", allow)), "--context", "cluster-1")
         cmesh("clustermesh", "enable", "--context", "cluster-1", "--service-type", "LoadBalancer")
-        cmesh("clustermesh", "enable", "--context", "cluster-2", "--service-type", "LoadBalancer", "--kvstore", remote.url)
-        cmesh("clustermesh", "connect", "--context", "cluster-1", "--destination-context", "cluster-2")
+        cmesh(
+            "clustermesh",
+            "enable",
+            "--context",
+            "cluster-2",
+            "--service-type",
+            "LoadBalancer",
+            "--kvstore",
+            remote.url,
+        )
+        cmesh(
+            "clustermesh", "connect", "--context", "cluster-1", "--destination-context", "cluster-2"
+        )
         home = Home.open(cmesh.home)
         a = Agent(home, "cluster-1", log=lambda _m: None)
         b = Agent(home, "cluster-2", log=lambda _m: None)
@@ -98,7 +174,9 @@ def test_remote_etcd_outage_keeps_entries_then_resyncs_ref_3_5(cmesh: Cmesh, tmp
         gone = manifest("w.yaml", (SEED / "workloads.yaml").read_text().split("---")[2])
         assert "api-west" in gone.read_text()
         cmesh("delete", "-f", str(gone), "--context", "cluster-2")
-        assert any(n.startswith("api-west") for n in (ep.name for ep in a.view.remote_endpoints.values()))
+        assert any(
+            n.startswith("api-west") for n in (ep.name for ep in a.view.remote_endpoints.values())
+        )
 
         remote.restart()
         a.step()
@@ -118,9 +196,29 @@ def test_cache_ttl_revokes_an_unreachable_remote_ref_3_5(cmesh: Cmesh, tmp_path:
             c = f"cluster-{i}"
             cmesh("install", "--context", c, "--cluster-name", c, "--cluster-id", str(i))
             cmesh("apply", "-f", str(SEED / "workloads.yaml"), "--context", c)
-        cmesh("clustermesh", "enable", "--context", "cluster-1", "--service-type", "LoadBalancer", "--cache-ttl", "60")
-        cmesh("clustermesh", "enable", "--context", "cluster-2", "--service-type", "LoadBalancer", "--kvstore", remote.url)
-        cmesh("clustermesh", "connect", "--context", "cluster-1", "--destination-context", "cluster-2")
+        cmesh(
+            "clustermesh",
+            "enable",
+            "--context",
+            "cluster-1",
+            "--service-type",
+            "LoadBalancer",
+            "--cache-ttl",
+            "60",
+        )
+        cmesh(
+            "clustermesh",
+            "enable",
+            "--context",
+            "cluster-2",
+            "--service-type",
+            "LoadBalancer",
+            "--kvstore",
+            remote.url,
+        )
+        cmesh(
+            "clustermesh", "connect", "--context", "cluster-1", "--destination-context", "cluster-2"
+        )
         clock = [1000.0]
         home = Home.open(cmesh.home)
         a = Agent(home, "cluster-1", log=lambda _m: None, now=lambda: clock[0])
