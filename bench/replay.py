@@ -31,10 +31,10 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.guide_home import build  # noqa: E402
+from bench.guide_home import build
 
-from cmesh.registry import Home  # noqa: E402
-from cmesh.replay import (  # noqa: E402
+from cmesh.registry import Home
+from cmesh.replay import (
     SideTables,
     build_report,
     read_log,
@@ -42,7 +42,7 @@ from cmesh.replay import (  # noqa: E402
     replay,
     scenario_mesh,
 )
-from cmesh.replay.tables import DIRECTIONS, ENGINE_PROTOCOLS  # noqa: E402
+from cmesh.replay.tables import DIRECTIONS, ENGINE_PROTOCOLS
 
 
 def synthesize(templates: list[bytes], n: int, variety: float, out: Path, seed: int = 0) -> None:

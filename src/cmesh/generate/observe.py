@@ -151,6 +151,7 @@ def observe(
     scope = set(clusters)
     resolver = Resolver(mesh, log)
     obs = Observation()
+    specs: dict[tuple[str, str, str, int, str], PeerSpec] = {}  # ends are cached: ids are stable
     for key, count in log.counts.items():
         _o, src_k, dst_k, proto, port, _side, observed, l7key = key
         if observed == Observed.DROPPED and not include_dropped:
@@ -165,16 +166,19 @@ def observe(
             ident, node = subj
             subject = _subject(obs, local, ident, per)
             subject.flows += count
-            peer = peer_spec(
-                mesh,
-                resolver,
-                log,
-                local.cluster,
-                node,
-                local.namespace,
-                other,
-                egress=direction == "egress",
-            )
+            pk = (local.cluster, node, local.namespace, id(other), direction)
+            peer = specs.get(pk)
+            if peer is None:
+                peer = specs[pk] = peer_spec(
+                    mesh,
+                    resolver,
+                    log,
+                    local.cluster,
+                    node,
+                    local.namespace,
+                    other,
+                    egress=direction == "egress",
+                )
             traffic = subject.traffic(direction, peer)
             traffic.add(proto, port)
             touched = True
@@ -191,15 +195,17 @@ def observe(
 
 
 def _subject(obs: Observation, end: End, ident: int, per: str) -> Subject:
-    labels = workload_labels(end.labels)
     if per == "namespace":
         key: tuple[str, str, object] = (end.cluster, end.namespace, "")
-        name, selector = policy_name("namespace", end.namespace), {}
     else:
         key = (end.cluster, end.namespace, ident)
-        name, selector = policy_name(_workload_name(end, labels)), labels
     got = obs.subjects.get(key)
     if got is None:
+        if per == "namespace":
+            name, selector = policy_name("namespace", end.namespace), {}
+        else:
+            labels = workload_labels(end.labels)
+            name, selector = policy_name(_workload_name(end, labels)), labels
         got = obs.subjects[key] = Subject(end.cluster, end.namespace, name, selector)
     got.identities.add(ident)
     return got

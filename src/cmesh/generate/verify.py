@@ -3,10 +3,10 @@
 1. **Valid**: each policy is rendered to YAML and read back through ``load_text`` and
    ``validate_all`` — exactly what ``cmesh apply`` does (ref §1.2-§1.11).
 2. **Sufficient**: the flows the policies were generated from are replayed
-   (:func:`cmesh.replay.replay`) against the home's current policies plus the generated ones,
-   *enforced* (their audit annotation set aside, the other policies as they are).  Every one of
-   them must still pass; anything less is reported with the replay's grouping and nothing is
-   written.
+   (:func:`cmesh.replay.replay`) against the generated policies alone, *enforced* (their audit
+   annotation set aside; the clusters' other policies set aside too, so that none of their
+   allows hides a missing rule).  Every one of them must still pass; anything less is an error
+   naming the flows, and nothing is written.
 3. **Permissiveness**: per generated policy, the tuples (subject identity, direction, peer
    identity, protocol, port) its map entries allow (``MapState``, ref §2.5) against those
    observed.  HTTP and DNS rules are counted as rules and requests: a generalised path
@@ -28,15 +28,20 @@ from cmesh.model import Resource, load_text
 from cmesh.policy import Direction, Protocol, validate_all
 from cmesh.replay import FlowLog, KeyResult, Outcome, replay
 from cmesh.replay.records import RecordKey
-from cmesh.replay.scenario import import_proposed
+from cmesh.replay.scenario import forget_learned_names, import_proposed
 from cmesh.replay.tables import EGRESS, ENGINE_PROTOCOLS
 
 PolicyDoc = dict[str, Any]
 _L4 = (Protocol.TCP, Protocol.UDP, Protocol.SCTP)
 
 
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def to_yaml(doc: PolicyDoc) -> str:
-    return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    return yaml.dump(
+        doc, Dumper=_DUMPER, sort_keys=False, default_flow_style=False, allow_unicode=True
+    )
 
 
 def load_generated(docs: Mapping[str, Sequence[PolicyDoc]]) -> dict[str, list[Resource]]:
@@ -95,7 +100,17 @@ def verify(
     used: set[RecordKey],
     clusters: Sequence[str],
 ) -> Verification:
-    """Import ``generated`` (enforced) into ``mesh`` and replay the ``used`` keys of ``log``."""
+    """Replay the ``used`` keys of ``log`` against ``generated`` alone, enforced.
+
+    The clusters' other policies are set aside in this in-memory ``mesh``: the generated set
+    must be sufficient by itself (an existing allow — a visibility policy's L7 wildcard, say —
+    would otherwise hide a missing rule).  ``cmesh replay --policies`` shows the combination.
+    """
+    for cluster in clusters:
+        forget_learned_names(mesh.views[cluster])
+        engine = mesh.views[cluster].engine
+        for key in list(engine.repo.policies):
+            engine.remove_policy(key)
     for cluster, resources in generated.items():
         view = mesh.views[cluster]
         import_proposed(view, resources)

@@ -276,6 +276,8 @@ class FlowLog:
     def _policy_drop(f: dict[str, Any]) -> bool:
         reason = _get(f, "drop_reason", "dropReason") or 0
         desc = _get(f, "drop_reason_desc", "dropReasonDesc") or ""
+        if not reason and not desc:
+            return True  # a drop that says nothing about why: replay it as a policy drop
         return reason in _POLICY_DROPS or desc in _POLICY_DROP_NAMES
 
     def _end(self, ep: Any, ip: str) -> EndKey:

@@ -168,7 +168,15 @@ def build_report(
         g.examples = sorted(by_text.items(), key=lambda kv: (-kv[1], kv[0]))[:EXAMPLES]
         groups[gk] = g
     ordered = sorted(groups.values(), key=lambda g: (g.change != "breaks", -g.flows, g.reason))
-    for k in ("breaks_flows", "breaks_connections", "opens_flows", "opens_connections"):
+    for k in (
+        "breaks_flows",
+        "breaks_connections",
+        "opens_flows",
+        "opens_connections",
+        "now_pass",
+        "now_audit",
+        "now_drop",
+    ):
         totals.setdefault(k, 0)
     totals["recorded_dropped"] = sum(
         r.count for r in result.results if r.observed is Observed.DROPPED

@@ -6,6 +6,9 @@ apply to every cluster replayed; files under ``DIR/<cluster>/`` only to that clu
 it, as applying it would.  They are validated as ``cmesh apply`` validates them (ref §1.2-§1.11)
 and imported into the clusters' engines of a freshly loaded mesh; the store is never written.
 
+Names the clusters' DNS proxies learned live are forgotten: a replay learns them again from
+the DNS traffic of the log, under the policies evaluated (ref §2.11).
+
 Per-policy audit (``policy.cilium.io/audit-mode``, ref §2.12, §7.3): by default replay answers
 "what breaks once these are enforced", so audited rules are evaluated as enforced; with
 ``audit="report"`` they are kept audited, and what they would drop shows as AUDIT.
@@ -89,6 +92,14 @@ def enforce_audited(view: ClusterView) -> list[str]:
     return changed
 
 
+def forget_learned_names(view: ClusterView) -> None:
+    """Drop what the cluster's DNS proxy learned live: a replay learns names from the log's
+    DNS traffic under the policies being evaluated (ref §2.11, :mod:`cmesh.replay.evaluate`)."""
+    for info in list(view.engine.cache.identities.values()):
+        if info.fqdns and info.cidr:
+            view.engine.forget_fqdn(info.cidr.rsplit("/", 1)[0])
+
+
 def import_proposed(view: ClusterView, resources: Iterable[Resource]) -> None:
     ctx = import_context(view.cfg, view.inventory)
     for res in resources:
@@ -112,6 +123,7 @@ def scenario_mesh(
     promoted: list[str] = []
     for name in targets:
         view = mesh.views[name]
+        forget_learned_names(view)
         if proposed is not None:
             import_proposed(view, proposed.by_cluster.get("", []))
             import_proposed(view, proposed.by_cluster.get(name, []))

@@ -29,7 +29,12 @@ import numpy.typing as npt
 
 from cmesh.datapath import Mesh
 from cmesh.identity import ReservedIdentity
-from cmesh.policy import Decision, Direction, Protocol, Verdict
+from cmesh.policy import Decision, Direction, MapState, Protocol, Verdict
+
+# ``cmesh.policy.lookup`` (the function) is shadowed by its submodule once that is imported,
+# so it is taken from the module itself.
+from cmesh.policy.lookup import lookup
+from cmesh.policy.mapstate import MapEntry
 
 I64 = npt.NDArray[np.int64]
 
@@ -54,6 +59,42 @@ _CODES = {
 }
 ID_BITS = 26
 _OTHER = (1 << ID_BITS) - 1  # the peer class "no entry of its own" (never a real identity)
+
+
+def _segments(
+    own: list[MapEntry], wild: list[MapEntry]
+) -> list[tuple[int, list[MapEntry], list[MapEntry]]]:
+    """Sweep the port axis: each segment start with the entries covering it, in map order.
+
+    >>> from cmesh.policy.types import Protocol
+    >>> e = lambda lo, hi: MapEntry(Protocol.TCP, lo, hi, None)  # type: ignore[arg-type]
+    >>> [(s, len(a)) for s, a, _ in _segments([e(80, 80), e(70, 90)], [])]
+    [(0, 0), (70, 1), (80, 2), (81, 1), (91, 0)]
+    """
+    events: dict[int, list[tuple[int, int]]] = {0: []}
+    for group, entries in enumerate((own, wild)):
+        for i, me in enumerate(entries):
+            events.setdefault(me.lo, []).append((group, i))
+            if me.hi < 65535:
+                events.setdefault(me.hi + 1, [])
+    ends: dict[int, list[tuple[int, int]]] = {}
+    for group, entries in enumerate((own, wild)):
+        for i, me in enumerate(entries):
+            ends.setdefault(me.hi + 1, []).append((group, i))
+    active: set[tuple[int, int]] = set()
+    out = []
+    for start in sorted(events):
+        active.difference_update(ends.get(start, ()))
+        active.update(events[start])
+        picked = sorted(active)
+        out.append(
+            (
+                start,
+                [own[i] for g, i in picked if g == 0],
+                [wild[i] for g, i in picked if g == 1],
+            )
+        )
+    return out
 
 
 def encode(
@@ -106,17 +147,31 @@ class SideTables:
         if row is not None:
             return row
         protocol = ENGINE_PROTOCOLS[proto]
-        points = {0}
-        for ident in (cls, 0):
-            for me in ms.keys.get((direction, ident), ()):
-                if me.protocol is Protocol.ANY or me.protocol is protocol:
-                    points.add(me.lo)
-                    if me.hi < 65535:
-                        points.add(me.hi + 1)
+        sp = engine.selector_policy(subject)
+        audit = subject in engine.endpoint_audit
+        own_entries = [
+            me
+            for me in ms.keys.get((direction, cls), ())
+            if me.protocol is Protocol.ANY or me.protocol is protocol
+        ]
+        wild_entries = [
+            me
+            for me in ms.keys.get((direction, 0), ())
+            if me.protocol is Protocol.ANY or me.protocol is protocol
+        ]
         row = len(self._rows)
         self._rows[rk] = row
-        for start in sorted(points):
-            d_ = engine.decide(direction, subject, cls, protocol, start)
+        for start, own, wild in _segments(own_entries, wild_entries):
+            # The engine's own lookup (what PolicyEngine.decide runs) over the entries that
+            # cover this segment: the same answer as a probe of the full map at ``start``.
+            mini = MapState()
+            if own:
+                mini.keys[(direction, cls)] = own
+            if wild:
+                mini.keys[(direction, 0)] = wild
+            d_ = lookup(
+                direction, sp, mini, cls, protocol, start, engine.settings, endpoint_audit=audit
+            )
             self._starts.append((row << 16) | start)
             self._seg.append(len(self.decisions))
             self.decisions.append(d_)
