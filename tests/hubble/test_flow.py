@@ -72,3 +72,17 @@ def test_derived_views():
     assert flow.ports == (1, 2) and Flow(l4=UDP(3, 4)).ports == (3, 4)
     assert Flow(l4=ICMPv4(8)).ports is None
     assert flow.with_(uuid="u").uuid == "u" and flow.uuid == ""
+
+
+def test_with_copies_normalises_repeated_fields_and_rejects_unknown_ones() -> None:
+    """``Flow.with_`` behaves as ``dataclasses.replace``: the original is unchanged, repeated
+    fields become tuples (ref §4.3: repeated fields), and a misspelt field is an error."""
+    base = Flow(time=1, node_name="cluster-1/worker", source_names=("a.example",))
+    new = base.with_(time=2, destination_names=["b.example"], policy_log=None)
+    assert (base.time, base.destination_names) == (1, ())
+    assert new.time == 2 and new.node_name == "cluster-1/worker"
+    assert new.destination_names == ("b.example",) and new.policy_log == ()
+    assert new.source_names is base.source_names
+    assert new == dataclasses.replace(base, time=2, destination_names=("b.example",))
+    with pytest.raises(TypeError, match="no field"):
+        base.with_(nonsense=1)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -301,16 +301,7 @@ class Flow:
     policy_log: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        for name in (
-            "node_labels",
-            "source_names",
-            "destination_names",
-            "egress_allowed_by",
-            "ingress_allowed_by",
-            "egress_denied_by",
-            "ingress_denied_by",
-            "policy_log",
-        ):
+        for name in _TUPLE_FIELDS:
             _tuple(self, name, getattr(self, name))
 
     # -- derived views ------------------------------------------------------------------
@@ -334,8 +325,18 @@ class Flow:
         return cluster if sep else ""
 
     def with_(self, **changes: Any) -> Flow:
-        """A copy with ``changes`` applied (``dataclasses.replace``)."""
-        return replace(self, **changes)
+        """A copy with ``changes`` applied, as ``dataclasses.replace`` but without re-running
+        ``__init__`` over every field (the datapath derives most events from a base flow)."""
+        new = object.__new__(Flow)
+        for name, slot in _SLOTS.items():
+            slot.__set__(new, changes.pop(name) if name in changes else getattr(self, name))
+        if changes:
+            raise TypeError(f"Flow has no field(s) {', '.join(sorted(changes))}")
+        for name in _TUPLE_FIELDS:
+            value = getattr(new, name)
+            if type(value) is not tuple:
+                _tuple(new, name, value)
+        return new
 
     # -- JSON (cmesh.hubble.jsonpb) -----------------------------------------------------
 
@@ -357,3 +358,16 @@ class Flow:
         from cmesh.hubble.jsonpb import flow_from_json
 
         return flow_from_json(data)
+
+
+_TUPLE_FIELDS = (
+    "node_labels",
+    "source_names",
+    "destination_names",
+    "egress_allowed_by",
+    "ingress_allowed_by",
+    "egress_denied_by",
+    "ingress_denied_by",
+    "policy_log",
+)
+_SLOTS: dict[str, Any] = {f.name: Flow.__dict__[f.name] for f in fields(Flow)}
