@@ -22,8 +22,7 @@ from cmesh.datapath import Mesh
 from cmesh.generate.shapes import peer_labels, policy_name, workload_labels
 from cmesh.identity import ReservedIdentity
 from cmesh.labels import Labels
-from cmesh.replay import End, EndKind, FlowLog, Observed, Resolver
-from cmesh.replay.records import PROTOCOL_NAMES, RecordKey
+from cmesh.replay import PROTOCOL_NAMES, End, EndKind, FlowLog, Observed, RecordKey, Resolver
 
 _WORLD = {"world", "world-ipv4", "world-ipv6"}
 

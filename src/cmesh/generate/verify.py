@@ -26,10 +26,17 @@ from cmesh.datapath import Mesh
 from cmesh.errors import InvalidPolicy
 from cmesh.model import Resource, load_text
 from cmesh.policy import Direction, Protocol, validate_all
-from cmesh.replay import FlowLog, KeyResult, Outcome, replay
-from cmesh.replay.records import RecordKey
-from cmesh.replay.scenario import forget_learned_names, import_proposed
-from cmesh.replay.tables import EGRESS, ENGINE_PROTOCOLS
+from cmesh.replay import (
+    EGRESS,
+    ENGINE_PROTOCOLS,
+    FlowLog,
+    KeyResult,
+    Outcome,
+    RecordKey,
+    forget_learned_names,
+    import_proposed,
+    replay,
+)
 
 PolicyDoc = dict[str, Any]
 _L4 = (Protocol.TCP, Protocol.UDP, Protocol.SCTP)

@@ -20,14 +20,19 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS: dict[str, tuple[str, str]] = {
+    "EGRESS": ("cmesh.replay.tables", "EGRESS"),
+    "ENGINE_PROTOCOLS": ("cmesh.replay.tables", "ENGINE_PROTOCOLS"),
     "End": ("cmesh.replay.ends", "End"),
     "EndKind": ("cmesh.replay.ends", "EndKind"),
     "FlowLog": ("cmesh.replay.records", "FlowLog"),
+    "INGRESS": ("cmesh.replay.tables", "INGRESS"),
     "KeyResult": ("cmesh.replay.evaluate", "KeyResult"),
     "Observed": ("cmesh.replay.records", "Observed"),
     "Outcome": ("cmesh.replay.evaluate", "Outcome"),
+    "PROTOCOL_NAMES": ("cmesh.replay.records", "PROTOCOL_NAMES"),
     "Proposed": ("cmesh.replay.scenario", "Proposed"),
     "ReadStats": ("cmesh.replay.reader", "ReadStats"),
+    "RecordKey": ("cmesh.replay.records", "RecordKey"),
     "ReplayResult": ("cmesh.replay.evaluate", "ReplayResult"),
     "Report": ("cmesh.replay.report", "Report"),
     "Resolver": ("cmesh.replay.ends", "Resolver"),
@@ -36,6 +41,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "SideTables": ("cmesh.replay.tables", "SideTables"),
     "build_report": ("cmesh.replay.report", "build_report"),
     "flow_text": ("cmesh.replay.report", "flow_text"),
+    "forget_learned_names": ("cmesh.replay.scenario", "forget_learned_names"),
+    "import_proposed": ("cmesh.replay.scenario", "import_proposed"),
     "open_flows": ("cmesh.replay.reader", "open_flows"),
     "read_flows": ("cmesh.replay.reader", "read_flows"),
     "read_log": ("cmesh.replay.run", "read_log"),
@@ -48,6 +55,10 @@ _EXPORTS: dict[str, tuple[str, str]] = {
 }
 
 __all__ = [
+    "EGRESS",
+    "ENGINE_PROTOCOLS",
+    "INGRESS",
+    "PROTOCOL_NAMES",
     "End",
     "EndKind",
     "FlowLog",
@@ -56,6 +67,7 @@ __all__ = [
     "Outcome",
     "Proposed",
     "ReadStats",
+    "RecordKey",
     "ReplayResult",
     "Report",
     "Resolver",
@@ -64,6 +76,8 @@ __all__ = [
     "SideTables",
     "build_report",
     "flow_text",
+    "forget_learned_names",
+    "import_proposed",
     "open_flows",
     "read_flows",
     "read_log",
@@ -79,7 +93,7 @@ if TYPE_CHECKING:
     from cmesh.replay.ends import End, EndKind, Resolver
     from cmesh.replay.evaluate import KeyResult, Outcome, ReplayResult, replay
     from cmesh.replay.reader import ReadStats, open_flows, read_flows
-    from cmesh.replay.records import FlowLog, Observed, Side
+    from cmesh.replay.records import PROTOCOL_NAMES, FlowLog, Observed, RecordKey, Side
     from cmesh.replay.report import (
         Report,
         build_report,
@@ -88,8 +102,14 @@ if TYPE_CHECKING:
         render_text,
     )
     from cmesh.replay.run import Run, read_log, run_replay
-    from cmesh.replay.scenario import Proposed, read_proposed, scenario_mesh
-    from cmesh.replay.tables import SideTables
+    from cmesh.replay.scenario import (
+        Proposed,
+        forget_learned_names,
+        import_proposed,
+        read_proposed,
+        scenario_mesh,
+    )
+    from cmesh.replay.tables import EGRESS, ENGINE_PROTOCOLS, INGRESS, SideTables
 
 
 def __getattr__(name: str) -> Any:
