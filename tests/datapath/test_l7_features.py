@@ -1,0 +1,344 @@
+"""TLS SNI and terminatingTLS, mutual authentication across clusters, ICMP, the DNS reject code
+and per-policy audit at L7, as a user meets them: `cmesh exec` tools, `hubble observe`, `policy
+trace` (ref §1.8, §1.10, §1.11, §2.6-§2.8, §2.11, §2.12)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import Cmesh
+
+APP = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: secure-service, namespace: default}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: secure-service}}
+  template:
+    metadata: {labels: {app: secure-service}}
+    spec:
+      containers:
+      - name: s
+        image: nginx
+        ports: [{containerPort: 443, name: https}, {containerPort: 8080, name: http}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: secure-service, namespace: default}
+spec:
+  selector: {app: secure-service}
+  ports: [{name: https, port: 443, targetPort: 443}, {name: http, port: 8080, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: default, labels: {app: client}}
+spec: {containers: [{name: c, image: curl}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: other, namespace: default, labels: {app: other}}
+spec: {containers: [{name: c, image: curl}]}
+"""
+
+DNS_EGRESS = """\
+  - toEndpoints: [{matchLabels: {io.kubernetes.pod.namespace: kube-system, k8s-app: kube-dns}}]
+    toPorts: [{ports: [{port: "53", protocol: ANY}], rules: {dns: [{matchPattern: "**.cluster.local"}]}}]
+"""
+
+SNI = f"""\
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {{name: client-egress, namespace: default}}
+spec:
+  endpointSelector: {{matchLabels: {{app: client}}}}
+  egress:
+{DNS_EGRESS}  - toEndpoints: [{{matchLabels: {{app: secure-service}}}}]
+    toPorts:
+    - ports: [{{port: "443", protocol: TCP}}]
+      serverNames: ["*.default.svc.cluster.local"]
+"""
+
+TERMINATING = """\
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: tls-http, namespace: default}
+spec:
+  endpointSelector: {matchLabels: {app: secure-service}}
+  ingress:
+  - fromEndpoints: [{matchLabels: {app: client}}]
+    toPorts:
+    - ports: [{port: "443", protocol: TCP}]
+      terminatingTLS: {secret: {name: server-tls, namespace: default}}
+      rules:
+        http: [{method: GET, path: "/public.*"}]
+"""
+
+SECRET = """\
+apiVersion: v1
+kind: Secret
+metadata: {name: server-tls, namespace: default}
+type: kubernetes.io/tls
+stringData: {tls.crt: simulated, tls.key: simulated}
+"""
+
+AUTH = """\
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: auth, namespace: default}
+spec:
+  endpointSelector: {matchLabels: {app: secure-service}}
+  ingress:
+  - fromEndpoints:
+    - matchLabels: {app: other}
+      matchExpressions: [{key: io.cilium.k8s.policy.cluster, operator: Exists}]
+    authentication: {mode: required}
+    toPorts: [{ports: [{port: "8080", protocol: TCP}]}]
+"""
+
+
+@pytest.fixture
+def mesh(tmp_path: Path) -> Cmesh:
+    c = Cmesh(tmp_path / "home", CliRunner())
+    app = tmp_path / "app.yaml"
+    app.write_text(APP)
+    for i in (1, 2):
+        ctx = f"cluster-{i}"
+        c("install", "--context", ctx, "--cluster-name", ctx, "--cluster-id", str(i))
+        c("apply", "-f", str(app), "--context", ctx)
+        c("clustermesh", "enable", "--context", ctx)
+    c("clustermesh", "connect", "--context", "cluster-1", "--destination-context", "cluster-2")
+    return c
+
+
+def apply(c: Cmesh, tmp: Path, text: str, ctx: str = "cluster-1") -> None:
+    f = tmp / f"m{abs(hash(text))}.yaml"
+    f.write_text(text)
+    c("apply", "-f", str(f), "--context", ctx)
+
+
+def ex(c: Cmesh, pod: str, *cmd: str, ctx: str = "cluster-1"):
+    return c("exec", "--context", ctx, pod, "--", *cmd, ok=False)
+
+
+def flows(c: Cmesh, ctx: str, *filters: str) -> list[dict]:
+    out = c("hubble", "observe", "--context", ctx, "--all", "-o", "json", *filters).stdout
+    return [json.loads(line)["flow"] for line in out.splitlines() if line.strip()]
+
+
+def pod_ip(c: Cmesh, ctx: str, prefix: str) -> str:
+    out = c("get", "pods", "--context", ctx, "-o", "wide").stdout
+    return next(line.split()[5] for line in out.splitlines() if line.startswith(prefix))
+
+
+def test_curl_https_sends_the_host_as_sni_and_a_refused_sni_is_exit_35_ref_1_8(
+    mesh: Cmesh, tmp_path: Path
+) -> None:
+    """serverNames use the DNS wildcard rules: ``*.default.svc.cluster.local`` admits the full
+    service name; curl's SNI is the URL's host, so ``https://secure-service/`` is refused and
+    curl reports a failed TLS handshake (exit 35)."""
+    apply(mesh, tmp_path, SNI)
+    ok = ex(
+        mesh, "default/client", "curl", "-s", "https://secure-service.default.svc.cluster.local/"
+    )
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["pod"].startswith("secure-service")
+    bad = ex(mesh, "default/client", "curl", "-s", "https://secure-service/")
+    assert bad.exit_code == 35
+    assert "serverNames" in bad.stderr
+
+
+def test_http_rules_behind_terminating_tls_see_the_decrypted_request_ref_2_7(
+    mesh: Cmesh, tmp_path: Path
+) -> None:
+    """With terminatingTLS the proxy reads the HTTPS request: path rules apply (full match,
+    `/public.*`), a denied request is a 403 from the proxy and an L7 DROPPED flow."""
+    apply(mesh, tmp_path, SECRET + "---\n" + TERMINATING)
+    url = "https://secure-service.default.svc.cluster.local"
+    ok = ex(mesh, "default/client", "curl", "-s", "-w", "%{http_code}", f"{url}/public/x")
+    assert ok.exit_code == 0 and ok.stdout.endswith("200")
+    denied = ex(mesh, "default/client", "curl", "-s", "-w", "%{http_code}", f"{url}/admin")
+    assert denied.exit_code == 0 and denied.stdout.splitlines() == ["Access denied", "403"]
+    l7 = [f for f in flows(mesh, "cluster-1", "--type", "l7") if f["l7"].get("http")]
+    dropped = [f for f in l7 if f["verdict"] == "DROPPED"]
+    assert [f["l7"]["http"]["url"] for f in dropped] == [f"{url}/admin"]
+
+
+def test_terminating_tls_with_a_missing_secret_never_matches_ref_2_7(
+    mesh: Cmesh, tmp_path: Path
+) -> None:
+    """Without the Secret the proxy cannot terminate TLS: the rule never matches and the
+    handshake fails (curl exit 35) instead of the request passing unchecked."""
+    apply(mesh, tmp_path, TERMINATING)
+    r = ex(
+        mesh,
+        "default/client",
+        "curl",
+        "-s",
+        "https://secure-service.default.svc.cluster.local/public",
+    )
+    assert r.exit_code == 35
+    assert "default/server-tls not found" in r.stderr
+
+
+def test_mutual_auth_within_a_cluster_passes_after_the_handshake_ref_1_11(
+    mesh: Cmesh, tmp_path: Path
+) -> None:
+    """The first SYN is dropped with AUTH_REQUIRED; once the SPIFFE identities are
+    authenticated (one trust domain per cluster) the retransmission is forwarded."""
+    apply(mesh, tmp_path, AUTH)
+    r = ex(mesh, "default/other", "curl", "-s", "-m", "3", "http://secure-service:8080/")
+    assert r.exit_code == 0
+    got = flows(mesh, "cluster-1", "--from-pod", "default/other", "--port", "8080")
+    kinds = [(f["verdict"], f.get("drop_reason_desc", "")) for f in got if not f.get("is_reply")]
+    assert ("DROPPED", "AUTH_REQUIRED") in kinds
+    assert kinds.index(("DROPPED", "AUTH_REQUIRED")) < len(kinds) - 1
+    assert kinds[-1][0] == "FORWARDED"
+
+
+def test_mutual_auth_across_clusters_needs_a_shared_trust_domain_ref_1_11(
+    mesh: Cmesh, tmp_path: Path
+) -> None:
+    """Cilium documents mutual auth as not compatible with ClusterMesh (no shared trust
+    domain): cross-cluster flows stay AUTH_REQUIRED until both clusters declare one."""
+    apply(mesh, tmp_path, AUTH, ctx="cluster-2")
+    target = f"http://{pod_ip(mesh, 'cluster-2', 'secure-service')}:8080/"
+    r = ex(mesh, "default/other", "curl", "-s", "-m", "3", target)
+    assert r.exit_code == 28
+    drops = flows(mesh, "cluster-2", "--verdict", "DROPPED")
+    assert drops and {f["drop_reason_desc"] for f in drops} == {"AUTH_REQUIRED"}
+    for ctx in ("cluster-1", "cluster-2"):
+        mesh("config", "set", "mutual-auth-trust-domain", "mesh.example", "--context", ctx)
+    assert ex(mesh, "default/other", "curl", "-s", "-m", "3", target).exit_code == 0
+
+
+def test_auth_mode_test_always_fail_never_authenticates_ref_1_11(
+    mesh: Cmesh, tmp_path: Path
+) -> None:
+    apply(mesh, tmp_path, AUTH.replace("mode: required", "mode: test-always-fail"))
+    r = ex(mesh, "default/other", "curl", "-s", "-m", "3", "http://secure-service:8080/")
+    assert r.exit_code == 28
+    assert all(
+        f["drop_reason_desc"] == "AUTH_REQUIRED"
+        for f in flows(mesh, "cluster-1", "--verdict", "DROPPED")
+    )
+
+
+ICMP = """\
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: icmp, namespace: default}
+spec:
+  endpointSelector: {matchLabels: {app: client}}
+  ingress:
+  - fromEndpoints: [{matchLabels: {app: other}}]
+    icmps: [{fields: [{family: IPv4, type: EchoRequest}]}]
+  - fromEndpoints: [{matchLabels: {app: secure-service}}]
+    toPorts: [{ports: [{port: "9000", protocol: TCP}]}]
+"""
+
+
+def test_icmps_type_names_and_l4_rules_block_other_icmp_ref_1_8(
+    mesh: Cmesh, tmp_path: Path
+) -> None:
+    """`type: EchoRequest` admits ping from `other`; the peer allowed only on TCP 9000 cannot
+    ping (an L4 rule blocks ICMP it does not name), and policy trace agrees."""
+    apply(mesh, tmp_path, ICMP)
+    ip = pod_ip(mesh, "cluster-1", "client")
+    assert ex(mesh, "default/other", "ping", "-c", "1", "-W", "1", ip).exit_code == 0
+    blocked = ex(mesh, "default/secure-service", "ping", "-c", "1", "-W", "1", ip)
+    assert blocked.exit_code == 1 and "100% packet loss" in blocked.stdout
+    got = flows(mesh, "cluster-1", "--verdict", "DROPPED", "--protocol", "icmp")
+    assert got and got[-1]["drop_reason_desc"] == "POLICY_DENIED"
+    trace = mesh(
+        "policy", "trace", "--context", "cluster-1", "--from", "default/other",
+        "--to", "default/client", "--icmp-type", "8", "-o", "json", ok=False,
+    )  # fmt: skip
+    assert json.loads(trace.stdout)["verdict"] == "FORWARDED"
+
+
+def test_dns_reject_response_code_is_configurable_ref_2_11(mesh: Cmesh, tmp_path: Path) -> None:
+    """A query no DNS rule allows is answered REFUSED; with
+    `tofqdns-dns-reject-response-code nameError` it is NXDOMAIN. Either way curl exits 6."""
+    apply(mesh, tmp_path, SNI)
+    dig = ex(mesh, "default/client", "dig", "blocked.example.org")
+    assert "status: REFUSED" in dig.stdout
+    mesh("config", "set", "tofqdns-dns-reject-response-code", "nameError", "--context", "cluster-1")
+    dig = ex(mesh, "default/client", "dig", "blocked.example.org")
+    assert "status: NXDOMAIN" in dig.stdout
+    assert ex(mesh, "default/client", "curl", "-s", "http://blocked.example.org/").exit_code == 6
+
+
+AUDITED_L7 = """\
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata:
+  name: http-audited
+  namespace: default
+  annotations: {policy.cilium.io/audit-mode: "true"}
+spec:
+  endpointSelector: {matchLabels: {app: secure-service}}
+  ingress:
+  - fromEndpoints: [{matchLabels: {app: client}}]
+    toPorts:
+    - ports: [{port: "8080", protocol: TCP}]
+      rules: {http: [{method: GET, path: "/public.*"}]}
+"""
+
+ENFORCED_L4 = """\
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: l4-allow, namespace: default}
+spec:
+  endpointSelector: {matchLabels: {app: secure-service}}
+  ingress:
+  - fromEndpoints: [{matchLabels: {app: client}}]
+    toPorts: [{ports: [{port: "8080", protocol: TCP}]}]
+"""
+
+
+def l7_requests(c: Cmesh) -> dict[str, str]:
+    return {
+        f["l7"]["http"]["url"].rsplit(":8080", 1)[1]: f["verdict"]
+        for f in flows(c, "cluster-1", "--type", "l7")
+        if f["l7"].get("type") == "REQUEST" and f["l7"].get("http")
+    }
+
+
+def curl_paths(c: Cmesh, *paths: str) -> None:
+    for path in paths:
+        r = ex(
+            c,
+            "default/client",
+            "curl",
+            "-s",
+            "-w",
+            "%{http_code}",
+            f"http://secure-service:8080{path}",
+        )
+        assert r.exit_code == 0 and r.stdout.endswith("200"), r.stdout
+
+
+def test_per_policy_audit_at_l7_reports_what_it_would_deny_and_passes_ref_2_12(
+    mesh: Cmesh, tmp_path: Path
+) -> None:
+    """An audited HTTP policy: a request its rules would deny is answered by the server and
+    recorded as an L7 AUDIT flow; a request they allow is an L7 FORWARDED flow."""
+    apply(mesh, tmp_path, AUDITED_L7)
+    curl_paths(mesh, "/public/a", "/admin")
+    assert l7_requests(mesh) == {"/public/a": "FORWARDED", "/admin": "AUDIT"}
+
+
+def test_per_policy_audit_counts_only_what_enforcing_it_would_change_ref_2_6_ref_2_12(
+    mesh: Cmesh, tmp_path: Path
+) -> None:
+    """Next to an enforcing L4-only allow on the same port and peer, enforcing the audited
+    HTTP rules would change nothing (the L4 allow wildcards L7, ref §2.6): no AUDIT flow and
+    no proxy redirect; every request is simply forwarded."""
+    apply(mesh, tmp_path, AUDITED_L7 + "---\n" + ENFORCED_L4)
+    curl_paths(mesh, "/public/a", "/admin")
+    assert l7_requests(mesh) == {}
+    assert not flows(mesh, "cluster-1", "--verdict", "AUDIT")
