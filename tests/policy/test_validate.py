@@ -85,6 +85,18 @@ CASES = {
         "multiple L7 protocol rule types",
         "",
     ),
+    "conflicting-l7-parsers-other-peers-ref-2.6": (
+        "ingress:\n- fromEndpoints: [{matchLabels: {a: b}}]\n  toPorts: [{ports: [{port: '80', protocol: TCP}], rules: {http: [{}]}}]"
+        "\n- fromEndpoints: [{matchLabels: {c: d}}]\n  toPorts: [{ports: [{port: '80', protocol: TCP}], rules: {kafka: [{topic: t}]}}]",
+        "cannot merge conflicting L7 parsers (http/kafka)",
+        "whatever the peers",
+    ),
+    "conflicting-l7-parsers-ref-2.6": (
+        "egress:\n- toEndpoints: [{}]\n  toPorts: [{ports: [{port: '53', protocol: TCP}], rules: {dns: [{matchPattern: '*'}]}}]"
+        "\n- toEndpoints: [{}]\n  toPorts: [{ports: [{port: '53', protocol: TCP}], rules: {http: [{}]}}]",
+        "cannot merge conflicting L7 parsers",
+        "",
+    ),
     "sni-with-http-no-tls-ref-1.8": (
         "ingress:\n- toPorts: [{ports: [{port: '443', protocol: TCP}], serverNames: [a.com], rules: {http: [{}]}}]",
         "ServerNames are not allowed with L7 rules without TLS termination",
@@ -160,8 +172,21 @@ def test_all_errors_of_an_object_are_reported_together():
         "egress:\n- toFQDNs: [{matchPattern: '**.cilium.io'}]\n  toPorts: [{ports: [{port: '443', protocol: TCP}]}]",
         "ingress:\n- toPorts: [{ports: [{port: '443', protocol: TCP}], serverNames: ['*.a.com']}]",
         "ingressDeny:\n- fromCIDRSet: [{cidr: 10.0.0.0/8, except: [10.1.0.0/16]}]",
+        "ingress:\n- fromEndpoints: [{}]\n  toPorts: [{ports: [{port: '80', protocol: TCP}], rules: {http: [{method: GET}]}}]"
+        "\n- fromEndpoints: [{}]\n  toPorts: [{ports: [{port: '80', protocol: TCP}], rules: {http: [{path: /a}]}}]",
+        "egress:\n- toEndpoints: [{}]\n  toPorts: [{ports: [{port: '53', protocol: UDP}], rules: {dns: [{matchPattern: '*'}]}}]"
+        "\n- toEndpoints: [{}]\n  toPorts: [{ports: [{port: '53', protocol: TCP}], rules: {http: [{}]}}]",
     ],
-    ids=["default-deny", "port-range", "dns-rule", "fqdn", "sni", "deny-cidr"],
+    ids=[
+        "default-deny",
+        "port-range",
+        "dns-rule",
+        "fqdn",
+        "sni",
+        "deny-cidr",
+        "same-l7-parser-merges-ref-2.6",
+        "parsers-on-different-protocols-ref-2.6",
+    ],
 )
 def test_valid_policies_pass(body):
     assert errors(rule(body)) == []

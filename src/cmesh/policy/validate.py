@@ -131,8 +131,47 @@ def _rule(v: _V, path: Path, r: model.Rule, clusterwide: bool) -> None:
     ):
         for i, elem in enumerate(getattr(r, attr) or ()):
             _element(v, (*path, alias, i), elem, ingress=ingress, deny=deny, host=host)
+    for attr, alias in (("ingress", "ingress"), ("egress", "egress")):
+        _l7_conflicts(v, (*path, alias), getattr(r, attr) or ())
     if r.log is not None and not r.log.value.isprintable():
         v.err((*path, "log", "value"), "log value must be printable")
+
+
+def _l7_kind(pr: Any) -> str:
+    rules = getattr(pr, "rules", None)
+    if rules is None:
+        return ""
+    for k in ("http", "kafka", "dns"):
+        if getattr(rules, k) is not None:
+            return k
+    return str(rules.l7proto or "")
+
+
+def _l7_conflicts(v: _V, path: Path, elements: Sequence[Any]) -> None:
+    """Rules on the same port and protocol with different L7 parsers cannot be merged, whatever
+    their peers: Cilium keeps one parser per L4 filter (port/protocol) and rejects the policy
+    (``pkg/policy/rule.go`` ``mergePortProto``, ref §2.6)."""
+    seen: dict[tuple[str, str], tuple[str, Path]] = {}
+    for i, e in enumerate(elements):
+        for j, pr in enumerate(getattr(e, "to_ports", None) or ()):
+            kind = _l7_kind(pr)
+            if not kind:
+                continue
+            for pp in pr.ports or ():
+                protos = ("TCP", "UDP", "SCTP") if pp.protocol == "ANY" else (pp.protocol,)
+                for proto in protos:
+                    here = (*path, i, "toPorts", j, "rules")
+                    prev = seen.setdefault((str(pp.port), proto), (kind, here))
+                    if prev[0] != kind:
+                        v.err(
+                            here,
+                            f"cannot merge conflicting L7 parsers ({prev[0]}/{kind}): "
+                            f"{render_path(prev[1])} already has {prev[0]} rules on port "
+                            f"{pp.port}/{proto}",
+                            "one port carries one L7 protocol, whatever the peers: use the "
+                            "same rule type on this port, or another port",
+                        )
+                        return
 
 
 _IN_PEERS = (
