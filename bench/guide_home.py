@@ -6,7 +6,9 @@ Builds what the guide's walkthrough starts from (``examples/seed/``): cluster-1 
 connected, the payment service and workloads in both, a permissive start with L7 visibility
 (``examples/flows-to-policy/visibility.yaml``), then traffic from the simulated datapath —
 HTTP within and across clusters, PostgreSQL, DNS, a world destination, ping — and writes every
-cluster's ``hubble observe -o json`` to ``flows.json``.  Deterministic apart from timestamps.
+cluster's ``hubble observe -o json`` to ``flows.json``, then deletes the visibility policy again
+(its L7 wildcard allows would otherwise stay, ``docs/flows-to-policy.md``).  Deterministic apart
+from timestamps.
 """
 
 from __future__ import annotations
@@ -90,6 +92,8 @@ def build(root: Path, *, traffic: bool = True) -> tuple[Path, Path]:
         for cluster, pod, argv in TRAFFIC:
             cmesh(home, "exec", "--context", cluster, pod, "--", *argv, check=False)
         flows.write_text(cmesh(home, "hubble", "observe", "--all-clusters", "--all", "-o", "json"))
+    for c in ("cluster-1", "cluster-2"):  # watching is over: back to the permissive start
+        cmesh(home, "delete", "-f", str(vis), "--context", c)
     return home, flows
 
 
