@@ -73,7 +73,8 @@ FLOW_PORTS = (
 )
 WORLD_IPS = ("192.0.2.1", "192.0.2.200", "198.51.100.7", "10.2.3.4", "10.9.9.9", "8.8.8.8")
 #: Constructs the grammar leaves out because the engine gets them wrong (see the xfail tests).
-KNOWN = {"per_endpoint_named_ports": True}
+#: None at present: pods of one identity with different named ports were (fixed, ref §1.8).
+KNOWN: dict[str, bool] = {}
 
 PolicyKey = tuple[str, str, str]
 
@@ -313,7 +314,8 @@ class World:
     cfg: ClusterConfig
     engine: PolicyEngine  # the one ``build_view`` made
     rules: dict[PolicyKey, list[PolicyRule]]
-    local: dict[int, tuple[Labels, tuple[NamedPortSpec, ...]]]
+    local: dict[int, tuple[Labels, tuple[NamedPortSpec, ...]]]  # labels, union of named ports
+    variants: dict[int, list[tuple[NamedPortSpec, ...]]]  # each endpoint's named ports, distinct
     remote: dict[int, Labels]
 
     @property
@@ -330,10 +332,7 @@ def manifests(spec: Spec) -> list[dict[str, Any]]:
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": labels}}
         for ns, labels in sorted(NAMESPACES.items())
     ]
-    first_ports: dict[tuple[str, str], dict[str, int]] = {}
     for i, (ns, labels, ports) in enumerate(spec.pods):
-        if KNOWN["per_endpoint_named_ports"]:  # pods of one identity share their named ports
-            ports = first_ports.setdefault((ns, repr(sorted(labels.items()))), ports)
         container_ports = []
         for name, k in sorted(ports.items()):
             number, proto = PORTS_BY_NAME[name][k % len(PORTS_BY_NAME[name])]
@@ -386,16 +385,17 @@ def build_world(spec: Spec) -> World:
         view.add_remote_identity(ident, lbls)
     ctx = import_context(cfg, view.inventory)
     rules = {r.key: import_resource(r, ctx) for r in resources if r.info.policy}
-    local: dict[int, tuple[Labels, set[NamedPortSpec]]] = {}
+    local: dict[int, tuple[Labels, set[tuple[NamedPortSpec, ...]]]] = {}
     for ep in view.endpoints.values():
-        _, ports = local.setdefault(ep.identity, (ep.labels, set()))
-        ports.update((p.name, p.protocol, p.port) for p in ep.pod.ports if p.name)
+        _, variants = local.setdefault(ep.identity, (ep.labels, set()))
+        variants.add(ep.named_ports)
     return World(
         text,
         cfg,
         view.engine,
         rules,
-        {i: (lb, tuple(sorted(ps))) for i, (lb, ps) in local.items()},
+        {i: (lb, tuple(sorted({p for v in vs for p in v}))) for i, (lb, vs) in local.items()},
+        {i: sorted(vs) for i, (_, vs) in local.items()},
         remote,
     )
 
@@ -427,7 +427,13 @@ def fresh_engine(
             if ident in w.local:
                 labels, ports = w.local[ident]
                 info = IdentityInfo(ident, labels, w.cfg.name)
-                eng.upsert_identity(info, local=True, named_ports=ports)
+                variants = w.variants[ident]
+                eng.upsert_identity(
+                    info,
+                    local=True,
+                    named_ports=ports,
+                    endpoint_ports=variants if len(variants) > 1 else None,
+                )
             else:
                 eng.upsert_identity(IdentityInfo(ident, w.remote[ident], REMOTE))
             step()
@@ -462,12 +468,12 @@ def disagreements(w: World) -> list[str]:
         got = info.cidr if info is not None else "?"
         if got != want:
             out.append(f"ipcache {ip}: engine identity prefix {got!r}, oracle {want!r}")
-    for subject in sorted(w.local):
-        labels, own = w.local[subject]
+    for subject, own in ((s, v) for s in sorted(w.local) for v in w.variants[s]):
+        labels = w.local[subject][0]
         for peer_id in sorted(eng.cache.identities):
             peer = oracle_peer(eng, peer_id)
             for direction, (proto, port) in itertools.product(Direction, FLOW_PORTS):
-                d = eng.decide(direction, subject, peer_id, proto, port)
+                d = eng.decide(direction, subject, peer_id, proto, port, named_ports=own)
                 got_ = (d.allowed, d.drop_reason if d.dropped else None)
                 o = oracle.decide(
                     rules, w.settings, direction, labels, peer, proto, port,
@@ -475,7 +481,7 @@ def disagreements(w: World) -> list[str]:
                 )  # fmt: skip
                 if got_ != (o.allowed, o.reason):
                     out.append(
-                        f"{direction.value} subject={subject} peer={peer_id} {peer.labels} "
+                        f"{direction.value} subject={subject} {own} peer={peer_id} {peer.labels} "
                         f"{proto.value}/{port}: engine {got_}, oracle {(o.allowed, o.reason)}"
                     )
     return out
@@ -489,12 +495,14 @@ def verdicts(
     peers: list[tuple[Any, int]] = [(i, i) for i in (*sorted(reserved_identities()), *present)]
     peers += [(ip, eng.world_identity(ip)) for ip in WORLD_IPS]
     out = {}
-    for subject in (i for i in sorted(w.local) if i not in without):
+    for subject, own in (
+        (i, v) for i in sorted(w.local) if i not in without for v in w.variants[i]
+    ):
         for (key, peer), direction, (proto, port) in itertools.product(
             peers, Direction, FLOW_PORTS
         ):
-            d = eng.decide(direction, subject, peer, proto, port)
-            out[(direction, subject, key, proto, port)] = (
+            d = eng.decide(direction, subject, peer, proto, port, named_ports=own)
+            out[(direction, subject, own, key, proto, port)] = (
                 d.verdict,
                 d.drop_reason,
                 d.match_type,
@@ -658,12 +666,10 @@ spec:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: named ports resolve per identity (union of its pods' ports), not per "
-    "endpoint; web-1 (http=80) also accepts 8080 because web-2 (same labels) names it http",
-)
 def test_ingress_named_port_resolves_against_the_endpoints_own_ports_ref_1_8() -> None:
+    """Found by review (fixed since): named ports resolved per identity, against the union of its
+    pods' ports, so web-1 (http=80) also accepted 8080 because web-2 (same labels) names it http.
+    The selector policy is per identity; the map is per endpoint (``pkg/policy`` EndpointPolicy)."""
     view = cluster_view(NAMED_PORT_PER_ENDPOINT)
     mesh = Mesh({"c1": view})
     client = parse_end(mesh, "ns-a/client", "c1")
@@ -673,3 +679,12 @@ def test_ingress_named_port_resolves_against_the_endpoints_own_ports_ref_1_8() -
     denied = decide(mesh, client, web1, Protocol.TCP, 8080)
     assert denied.verdict is Verdict.DROPPED
     assert denied.drop_reason is DropReason.POLICY_DENIED
+    # Both pods share one identity; each has its own map, and a lookup names the endpoint's.
+    eng, ident = view.engine, view.endpoints[("ns-a", "web-1")].identity
+    assert view.endpoints[("ns-a", "web-2")].identity == ident
+    assert len(eng.endpoint_variants(ident)) == 2
+    client_id = view.endpoints[("ns-a", "client")].identity
+    for name, port, allowed in (("web-1", 80, True), ("web-1", 8080, False), ("web-2", 8080, True)):
+        own = view.endpoints[("ns-a", name)].named_ports
+        d = eng.decide(Direction.INGRESS, ident, client_id, Protocol.TCP, port, named_ports=own)
+        assert d.allowed is allowed, (name, port)

@@ -71,12 +71,21 @@ def _side(
         return None
     view = mesh.view(ep.cluster)
     peer_id, peer_labels = mesh.identity_seen_by(ep.cluster, ep.node, other)
-    d = view.engine.decide(direction, ep.identity, peer_id, protocol, port)
+    # The endpoint's own map: ingress named ports resolve against its ports (ref §1.8).
+    own = ep.named_ports
+    d = view.engine.decide(direction, ep.identity, peer_id, protocol, port, named_ports=own)
     misses: tuple[Miss, ...] = ()
     if explain and d.drop_reason is DropReason.POLICY_DENIED:
         misses = tuple(
             nearest_misses(
-                view.engine, ep.identity, direction, peer_id, peer_labels, protocol, port
+                view.engine,
+                ep.identity,
+                direction,
+                peer_id,
+                peer_labels,
+                protocol,
+                port,
+                named_ports=own,
             )
         )
     return Side(d, ep.cluster, ep.identity, peer_id, peer_labels, misses)

@@ -7,7 +7,10 @@ algorithm; ``pkg/policy`` for the structure):
 * rules live in the :class:`Repository`; each rule's subject selector is evaluated against
   *local* identities only (a cluster enforces its own policies on its own endpoints, ref §1.14);
 * each local identity's SelectorPolicy is distilled once per distinct set of selecting rules
-  and shared; its MapState is materialised lazily and dropped when a selector it uses changes.
+  and shared; its MapState is materialised lazily and dropped when a selector it uses changes;
+* a MapState is per endpoint, not per identity: ingress named ports resolve against the
+  endpoint's own container ports (ref §1.8), so the maps of an identity are keyed by the named
+  ports of its endpoints, and endpoints with equal named ports share one map.
 
 Adding or removing one policy or identity touches only the identities and maps it affects.
 """
@@ -29,6 +32,12 @@ from cmesh.policy.selectorcache import IdentityInfo, SelectorCache
 from cmesh.policy.types import Direction, Protocol
 
 NamedPortSpec = tuple[str, str, int]  # (name, protocol, port)
+NamedPorts = tuple[NamedPortSpec, ...]  # sorted, without duplicates
+
+
+def named_ports_key(ports: Iterable[NamedPortSpec]) -> NamedPorts:
+    """The canonical form of an endpoint's named ports (the key of its MapState)."""
+    return tuple(sorted(set(ports)))
 
 
 class PolicyEngine:
@@ -39,11 +48,12 @@ class PolicyEngine:
         self.repo = Repository()
         self.local: set[int] = set()
         self.endpoint_audit: set[int] = set()
-        self._named_own: dict[int, tuple[NamedPortSpec, ...]] = {}
+        self._named_own: dict[int, NamedPorts] = {}  # local identity -> union of its endpoints'
+        self._variants: dict[int, tuple[NamedPorts, ...]] = {}  # ... -> each endpoint's, distinct
         self._named_all: Counter[tuple[str, str, int]] = Counter()
         self._subject_rules: dict[int, frozenset[PolicyRule]] = {}
         self._sp_cache: dict[frozenset[PolicyRule], SelectorPolicy] = {}
-        self._ms_cache: dict[int, MapState] = {}
+        self._ms_cache: dict[int, dict[NamedPorts, MapState]] = {}
         self._sel_subjects: dict[Selector, set[int]] = defaultdict(set)
         self._cidr_refs: Counter[str] = Counter()
         self._cidr_ids: dict[str, int] = {}
@@ -52,16 +62,40 @@ class PolicyEngine:
 
     # -- identities ----------------------------------------------------------------------
     def upsert_identity(
-        self, info: IdentityInfo, *, local: bool = False, named_ports: Sequence[NamedPortSpec] = ()
+        self,
+        info: IdentityInfo,
+        *,
+        local: bool = False,
+        named_ports: Sequence[NamedPortSpec] = (),
+        endpoint_ports: Iterable[Sequence[NamedPortSpec]] | None = None,
     ) -> None:
+        """Add or update an identity.
+
+        ``named_ports`` are the container ports of the identity's local endpoints; give
+        ``endpoint_ports`` (each endpoint's own, one sequence per endpoint) when they differ
+        between endpoints: each distinct set gets its own map (ref §1.8).  Without it every
+        endpoint is taken to have all of ``named_ports``.
+        """
         changed = self.cache.upsert_identity(info)
+        variants = (
+            tuple(sorted({named_ports_key(p) for p in endpoint_ports}))
+            if endpoint_ports is not None
+            else ()
+        )
+        union = named_ports_key([*named_ports, *(p for v in variants for p in v)])
         old_named = self._named_own.get(info.id, ())
-        if tuple(named_ports) != old_named:
+        if union != old_named or variants != self._variants.get(info.id, ()):
             self._named_all.subtract(old_named)
-            self._named_all.update(named_ports)
+            self._named_all.update(union)
             self._named_all += Counter()  # drop zero counts
-            self._named_own[info.id] = tuple(named_ports)
-            self._invalidate_named()
+            self._named_own[info.id] = union
+            if variants:
+                self._variants[info.id] = variants
+            else:
+                self._variants.pop(info.id, None)
+            self._ms_cache.pop(info.id, None)
+            if union != old_named:
+                self._invalidate_named()
         if local:
             self.local.add(info.id)
         self._selections_changed(changed)
@@ -71,6 +105,7 @@ class PolicyEngine:
     def remove_identity(self, ident: int) -> None:
         changed = self.cache.remove_identity(ident)
         named = self._named_own.pop(ident, ())
+        self._variants.pop(ident, None)
         if named:
             self._named_all.subtract(named)
             self._named_all += Counter()
@@ -212,6 +247,10 @@ class PolicyEngine:
             if any(e.named for e in sp.entries):
                 self._ms_cache.pop(ident, None)
 
+    def endpoint_variants(self, ident: int) -> tuple[NamedPorts, ...]:
+        """The distinct named-port sets of a local identity's endpoints: one map each."""
+        return self._variants.get(ident) or (self._named_own.get(ident, ()),)
+
     def selected_rules(self, ident: int) -> frozenset[PolicyRule]:
         if ident not in self._subject_rules and ident in self.local:
             self._recompute_subject(ident)
@@ -225,11 +264,16 @@ class PolicyEngine:
             self._sp_cache[rules] = sp
         return sp
 
-    def map_state(self, ident: int) -> MapState:
-        ms = self._ms_cache.get(ident)
+    def map_state(self, ident: int, named_ports: Iterable[NamedPortSpec] | None = None) -> MapState:
+        """The policy map of the endpoints of ``ident`` whose named ports are ``named_ports``
+        (default: all the identity's named ports, the map of every endpoint when they agree)."""
+        own = (
+            self._named_own.get(ident, ()) if named_ports is None else named_ports_key(named_ports)
+        )
+        maps = self._ms_cache.setdefault(ident, {})
+        ms = maps.get(own)
         if ms is None:
             sp = self.selector_policy(ident)
-            own = self._named_own.get(ident, ())
 
             def ingress_named(name: str, proto: Protocol) -> list[int]:
                 return [p for n, pr, p in own if n == name and pr == proto.value]
@@ -242,22 +286,34 @@ class PolicyEngine:
                 ]
 
             ms = materialize(sp, self.cache.get, ingress_named, egress_named)
-            self._ms_cache[ident] = ms
+            maps[own] = ms
             for sel in sp.selectors:
                 self._sel_subjects[sel].add(ident)
         return ms
 
     def resolve_all(self) -> int:
         """Materialise every local identity's policy map; returns the number of map entries."""
-        return sum(len(self.map_state(i)) for i in sorted(self.local))
+        return sum(
+            len(self.map_state(i, v)) for i in sorted(self.local) for v in self.endpoint_variants(i)
+        )
 
     # -- verdicts ------------------------------------------------------------------------
     def decide(
-        self, direction: Direction, subject: int, peer: int, protocol: Protocol, port: int
+        self,
+        direction: Direction,
+        subject: int,
+        peer: int,
+        protocol: Protocol,
+        port: int,
+        *,
+        named_ports: Iterable[NamedPortSpec] | None = None,
     ) -> Decision:
-        """The verdict for local identity ``subject`` talking with ``peer`` in ``direction``."""
+        """The verdict for local identity ``subject`` talking with ``peer`` in ``direction``.
+
+        ``named_ports`` are the subject endpoint's own container ports (ref §1.8); the default
+        is every named port of the identity's endpoints."""
         sp = self.selector_policy(subject)
-        ms = self.map_state(subject)
+        ms = self.map_state(subject, named_ports)
         return lookup(
             direction,
             sp,

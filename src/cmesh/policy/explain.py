@@ -10,6 +10,7 @@ already decided, it never decides one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cmesh.labels import POD_NAMESPACE_LABEL, POLICY_LABEL_CLUSTER, EndpointSelector, Labels
@@ -100,7 +101,12 @@ def selector_mismatches(sel: Selector, peer_id: int, peer_labels: Labels) -> lis
 
 
 def _port_mismatch(
-    engine: PolicyEngine, subject: int, e: RuleElement, protocol: Protocol, port: int
+    engine: PolicyEngine,
+    subject: int,
+    e: RuleElement,
+    protocol: Protocol,
+    port: int,
+    named_ports: Sequence[tuple[str, str, int]] | None,
 ) -> list[Mismatch]:
     if e.icmps is not None:
         if protocol not in (Protocol.ICMP, Protocol.ICMPV6):
@@ -127,11 +133,12 @@ def _port_mismatch(
         return [Mismatch("protocol", f"allows {allowed}, flow is {port}/{protocol.value}")]
     for pp in same_proto:
         if pp.named:
-            own = (
-                engine._named_own.get(subject, ())
-                if e.direction is Direction.INGRESS
-                else tuple(engine._named_all)
-            )
+            if e.direction is Direction.EGRESS:
+                own = tuple(engine._named_all)
+            elif named_ports is not None:
+                own = tuple(named_ports)
+            else:
+                own = engine._named_own.get(subject, ())
             if any(n == pp.named and pr == protocol.value and p == port for n, pr, p in own):
                 return []
         elif pp.ports.contains(port):
@@ -149,8 +156,11 @@ def nearest_misses(
     port: int,
     *,
     limit: int = 5,
+    named_ports: Sequence[tuple[str, str, int]] | None = None,
 ) -> list[Miss]:
-    """Every allow element of the rules selecting ``subject`` that did not admit the flow."""
+    """Every allow element of the rules selecting ``subject`` that did not admit the flow.
+
+    ``named_ports`` are the subject endpoint's own (as for :meth:`PolicyEngine.decide`)."""
     misses: list[Miss] = []
     rules: list[PolicyRule] = sorted(engine.selected_rules(subject), key=lambda r: r.ref)
     for rule in rules:
@@ -179,7 +189,7 @@ def nearest_misses(
                 else:
                     options = [selector_mismatches(s, peer_id, peer_labels) for s in e.peers]
                     peer = min(options, key=len)
-            ports = _port_mismatch(engine, subject, e, protocol, port)
+            ports = _port_mismatch(engine, subject, e, protocol, port, named_ports)
             found = tuple(peer + ports)
             if found:
                 misses.append(Miss(rule.ref, e.path, e.line, found))

@@ -57,6 +57,12 @@ class Endpoint:
     def ref(self) -> str:
         return f"{self.cluster}/{self.namespace}/{self.name}"
 
+    @property
+    def named_ports(self) -> tuple[tuple[str, str, int], ...]:
+        """The pod's named container ports as ``(name, protocol, port)``, sorted: what its
+        ingress named ports resolve against (ref §1.8), the key of its policy map."""
+        return tuple(sorted({(p.name, p.protocol, p.port) for p in self.pod.ports if p.name}))
+
 
 @dataclass(frozen=True, slots=True)
 class PolicySource:
@@ -226,7 +232,7 @@ def build_view(
     for (kind, _ns, name), obj in objects.items():
         if kind == IDENTITY_KIND:
             by_labels[identity_labels(obj)] = int(name)
-    named: dict[int, set[tuple[str, str, int]]] = {}
+    named: dict[int, set[tuple[tuple[str, str, int], ...]]] = {}
     for key, pod in sorted(inv.pods.items()):
         if pod.host_network or not pod.ip:
             continue
@@ -237,14 +243,14 @@ def build_view(
         ep = Endpoint(cfg.name, pod.namespace, pod.name, pod.ip, pod.node, ident, labels, pod)
         view.endpoints[key] = ep
         view.by_ip[pod.ip] = ep
-        named.setdefault(ident, set()).update(
-            (p.name, p.protocol, p.port) for p in pod.ports if p.name
-        )
+        named.setdefault(ident, set()).add(ep.named_ports)
     for labels, ident in sorted(by_labels.items(), key=lambda kv: kv[1]):
+        variants = sorted(named.get(ident, ()))
         engine.upsert_identity(
             IdentityInfo(ident, labels, cfg.name),
             local=True,
-            named_ports=sorted(named.get(ident, ())),
+            named_ports=sorted({p for v in variants for p in v}),
+            endpoint_ports=variants if len(variants) > 1 else None,
         )
     import_policies(view, objects, sources or {}, lines or {})
     view.rebuild_services()
