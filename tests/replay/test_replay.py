@@ -190,3 +190,10 @@ def test_audited_proposals_are_enforced_unless_asked_ref_2_12(guide, tmp_path, a
         assert t["breaks_flows"] > 0
     else:
         assert t["breaks_flows"] == 0 and t["now_audit"] > 0
+
+
+def test_flows_of_clusters_the_home_lacks_are_named_in_the_report(guide, tmp_path):
+    p = tmp_path / "other.json"
+    p.write_text(HANDWRITTEN.read_text().replace('"cluster-2"', '"prod-eu"'))
+    run = _replay(guide, tmp_path, p)
+    assert any("prod-eu" in n for n in run.report.notes)

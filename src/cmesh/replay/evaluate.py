@@ -105,6 +105,7 @@ class ReplayResult:
     learned: dict[str, set[str]] = field(default_factory=dict)  # cluster -> names
     out_of_scope: int = 0  # keys observed outside the clusters replayed
     synthesized: int = 0  # identities re-created for pods that are gone
+    unknown_clusters: set[str] = field(default_factory=set)  # named by flows, not in the home
     rows: int = 0  # compiled policy-map rows
     queries: int = 0  # one-direction verdicts computed
 
@@ -264,8 +265,9 @@ def replay(
     keys = [k for k in log.counts if not k[0] or k[0] in scope or clusters is None]
     result.out_of_scope = len(log.counts) - len(keys)
     for k in keys:  # resolve every end first: it may add identities to the engines
-        resolver.end(k[1])
-        resolver.end(k[2])
+        for end in (resolver.end(k[1]), resolver.end(k[2])):
+            if end.cluster and end.cluster not in mesh.views:
+                result.unknown_clusters.add(end.cluster)
     dns_keys = [k for k in keys if k[7] is not None and k[7][0] == "dns"]
     queried: dict[str, set[str]] = {}
     if dns_keys:

@@ -198,6 +198,11 @@ def build_report(
             not_flows=stats.not_flows,
         )
     all_notes = list(notes or [])
+    if result.unknown_clusters:
+        all_notes.append(
+            "flows name clusters this home does not have (their pods enforce nothing here): "
+            + ", ".join(sorted(result.unknown_clusters))
+        )
     if unchecked:
         all_notes.append(
             f"{unchecked} flows would now go through an L7 proxy, but the log holds no request "
