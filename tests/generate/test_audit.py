@@ -118,6 +118,9 @@ def test_an_over_tight_edit_breaks_exactly_the_cross_cluster_flows_ref_1_14(loop
     (group,) = data["changes"]
     assert group["policies"] == ["CNP default/payment-generated"]
     assert "ingress (cluster cluster-2" in group["reason"]
+    # the explanation names the rule and what did not match (ref §1.14)
+    assert group["nearest_miss"].startswith("CNP default/payment-generated spec.ingress[")
+    assert "cluster-1" in group["nearest_miss"]
 
     log, _ = read_log(g.flows)
     expected = sum(

@@ -25,7 +25,7 @@ import numpy as np
 
 from cmesh.datapath import Mesh
 from cmesh.l7 import HTTPRequest, match_http, name_or_pattern_matches
-from cmesh.policy import Decision
+from cmesh.policy import Decision, Direction, Miss, nearest_misses
 from cmesh.replay.ends import End, Resolver
 from cmesh.replay.records import EndKey, FlowLog, L7Key, Observed, RecordKey
 from cmesh.replay.tables import AUDIT, EGRESS, INGRESS, REDIRECT, SideTables
@@ -106,6 +106,8 @@ class ReplayResult:
     out_of_scope: int = 0  # keys observed outside the clusters replayed
     synthesized: int = 0  # identities re-created for pods that are gone
     unknown_clusters: set[str] = field(default_factory=set)  # named by flows, not in the home
+    #: for default-deny drops that break a flow: the nearest rule that did not admit it
+    misses: dict[tuple[str, int, int, int, int, int], Miss] = field(default_factory=dict)
     rows: int = 0  # compiled policy-map rows
     queries: int = 0  # one-direction verdicts computed
 
@@ -286,10 +288,48 @@ def replay(
     tables = SideTables(mesh)
     plan = _plan(mesh, resolver, keys, scope, tables)
     result.results = _results(plan, tables, log)
+    _explain(mesh, result)
     result.synthesized = resolver.synthesized
     result.rows = tables.rows_compiled
     result.queries = len(plan.port)
     return result
+
+
+#: At most this many distinct default-deny drops are explained (each walks the rules).
+EXPLAIN = 200
+
+
+def _explain(mesh: Mesh, result: ReplayResult) -> None:
+    """The nearest miss of each default-deny drop that breaks a flow (``policy trace``'s
+    explanation, :func:`cmesh.policy.nearest_misses`), busiest first."""
+    from cmesh.replay.tables import ENGINE_PROTOCOLS
+
+    for r in sorted(result.results, key=lambda r: -r.count):
+        if len(result.misses) >= EXPLAIN:
+            break
+        side = r.deciding if r.broken else None
+        if side is None or side.l7_denied or side.decision is None or side.decision.denied_by:
+            continue
+        key = (side.cluster, side.direction, side.subject, side.peer, r.key[3], r.key[4])
+        if key in result.misses:
+            continue
+        engine = mesh.views[side.cluster].engine
+        info = engine.identity(side.peer)
+        if info is None:
+            continue
+        direction = Direction.EGRESS if side.direction == EGRESS else Direction.INGRESS
+        found = nearest_misses(
+            engine,
+            side.subject,
+            direction,
+            side.peer,
+            info.labels,
+            ENGINE_PROTOCOLS[r.key[3]],
+            r.key[4],
+            limit=1,
+        )
+        if found:
+            result.misses[key] = found[0]
 
 
 def _learn(

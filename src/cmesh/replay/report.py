@@ -71,6 +71,19 @@ def _reason(side: SideResult) -> tuple[str, tuple[str, ...], str]:
     )
 
 
+def _nearest(result: ReplayResult, items: list[KeyResult]) -> str:
+    for r in sorted(items, key=lambda i: -i.count):
+        side = r.deciding
+        if side is None:
+            continue
+        key = (side.cluster, side.direction, side.subject, side.peer, r.key[3], r.key[4])
+        miss = result.misses.get(key)
+        if miss is not None:
+            why = "; ".join(m.text for m in miss.mismatches)
+            return f"{ref_text(miss.policy)} {miss.path}: {why}"
+    return ""
+
+
 def _allowers(r: KeyResult) -> tuple[str, tuple[str, ...], str]:
     refs: list[str] = []
     paths: list[str] = []
@@ -92,9 +105,11 @@ class Group:
     flows: int = 0
     connections: int = 0
     examples: list[tuple[str, int]] = field(default_factory=list)
+    nearest: str = ""  # default deny: the rule that came closest to admitting the busiest flow
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "nearest_miss": self.nearest,
             "change": self.change,
             "reason": self.reason,
             "policies": list(self.policies),
@@ -162,6 +177,8 @@ def build_report(
         g = Group(gk[0], gk[1], gk[2], gk[3])
         g.flows = sum(i.count for i in items)
         g.connections = len(items)
+        if gk[0] == "breaks":
+            g.nearest = _nearest(result, items)
         by_text: Counter[str] = Counter()
         for i in items:
             by_text[flow_text(i)] += i.count
@@ -241,6 +258,8 @@ def render_text(rep: Report) -> str:
         lines.append(f"  policy: {pols}")
         if g.rule:
             lines.append(f"  rule:   {g.rule}")
+        if g.nearest:
+            lines.append(f"  nearest rule: {g.nearest}")
         for f, n in g.examples:
             lines.append(f"    {n:>6} × {f}")
     lines += _input_lines(rep)
