@@ -154,3 +154,48 @@ def test_the_policy_set_exercises_every_verdict(mesh):
                 for port in (53, 80, 8080, 8050):
                     seen.add(tables.decide("cluster-1", code, subj, peer, 1, port).verdict.name)
     assert {"FORWARDED", "REDIRECTED", "DROPPED"} <= seen
+
+
+def test_large_maps_agree_too(guide, tmp_path_factory):
+    """Rows with more than DIRECT_ENTRIES entries are labelled through the engine's lookup over
+    the covering entries; they must still answer what PolicyEngine.decide answers."""
+    from cmesh.replay.tables import DIRECT_ENTRIES
+
+    g = guide.copy(tmp_path_factory.mktemp("large"))
+    ports = list(range(9000, 9000 + 4 * DIRECT_ENTRIES, 2))
+    rules = "".join(
+        "    - ports: ["
+        + ", ".join(f'{{port: "{p}", protocol: TCP}}' for p in ports[i : i + 40])
+        + "]\n"
+        for i in range(0, len(ports), 40)
+    )
+    p = g.cmesh.home.parent / "many.yaml"
+    p.write_text(
+        "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
+        "metadata: {name: many, namespace: default}\nspec:\n"
+        "  endpointSelector: {matchLabels: {app: payment}}\n  ingress:\n"
+        "  - fromEndpoints: [{matchLabels: {app: frontend}}]\n    toPorts:\n"
+        + rules
+        + '  - toPorts: [{ports: [{port: "9100", endPort: 9300, protocol: TCP}]}]\n'
+        + "  ingressDeny:\n  - fromEndpoints: [{matchLabels: {app: api}}]\n"
+        + '    toPorts: [{ports: [{port: "9050", endPort: 9150, protocol: TCP}]}]\n'
+    )
+    g.cmesh("apply", "-f", str(p), "--context", "cluster-1")
+    home = Home.open(g.cmesh.home)
+    try:
+        mesh = load_mesh(home)
+    finally:
+        home.close()
+    engine = mesh.views["cluster-1"].engine
+    tables = SideTables(mesh)
+    subjects = [s for s in engine.local if engine.map_state(s).keys.get((Direction.INGRESS, 0))]
+    peers = sorted(engine.cache.identities)
+    checked = 0
+    for subj in subjects:
+        for peer in peers:
+            for port in range(8990, 9320):
+                got = tables.decide("cluster-1", 2, subj, peer, 1, port)
+                want = engine.decide(Direction.INGRESS, subj, peer, Protocol.TCP, port)
+                assert _same(got, want), (subj, peer, port)
+                checked += 1
+    assert subjects and checked > 5000

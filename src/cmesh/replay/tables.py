@@ -4,10 +4,13 @@ For one cluster's endpoint identity (the subject), one direction, one peer ident
 protocol, the engine's answer is piecewise constant over ports: it changes only where a MapState
 entry for that peer or for the wildcard identity starts or ends (``pkg/policy/mapstate.go``: a
 lookup probes the peer's key and the wildcard's, ref §2.5).  So each such *row* is compiled once
-into its segment starts, and every segment is labelled by calling the engine itself —
-:meth:`PolicyEngine.decide` at the segment's first port.  There is no second evaluator: the arrays
-only remember the engine's answers (``tests/replay/test_tables.py`` checks them against
-:func:`cmesh.datapath.decide` on samples).
+into its segment starts, and every segment is labelled by the engine itself:
+:meth:`PolicyEngine.decide` at the segment's first port — or, for rows with more than
+:data:`DIRECT_ENTRIES` entries (where a probe per segment would rescan them all), the engine's
+:func:`~cmesh.policy.lookup.lookup` over just the entries covering the segment, which is what a
+probe sees.  There is no second evaluator: the arrays only remember the engine's answers
+(``tests/replay/test_tables.py`` checks them against :meth:`PolicyEngine.decide` and
+:func:`cmesh.datapath.decide`, for small and large maps).
 
 Peers with no entry of their own share one row per subject and protocol (they see only the
 wildcard entries), so rows grow with the distinct (subject, peer, protocol) triples of a log, not
@@ -58,6 +61,8 @@ _CODES = {
     Verdict.DROPPED: DROP,
 }
 ID_BITS = 26
+#: Up to this many map entries per row, segments are labelled by PolicyEngine.decide itself.
+DIRECT_ENTRIES = 64
 _OTHER = (1 << ID_BITS) - 1  # the peer class "no entry of its own" (never a real identity)
 
 
@@ -147,8 +152,6 @@ class SideTables:
         if row is not None:
             return row
         protocol = ENGINE_PROTOCOLS[proto]
-        sp = engine.selector_policy(subject)
-        audit = subject in engine.endpoint_audit
         own_entries = [
             me
             for me in ms.keys.get((direction, cls), ())
@@ -161,17 +164,36 @@ class SideTables:
         ]
         row = len(self._rows)
         self._rows[rk] = row
-        for start, own, wild in _segments(own_entries, wild_entries):
-            # The engine's own lookup (what PolicyEngine.decide runs) over the entries that
-            # cover this segment: the same answer as a probe of the full map at ``start``.
-            mini = MapState()
-            if own:
-                mini.keys[(direction, cls)] = own
-            if wild:
-                mini.keys[(direction, 0)] = wild
-            d_ = lookup(
-                direction, sp, mini, cls, protocol, start, engine.settings, endpoint_audit=audit
-            )
+        segments = _segments(own_entries, wild_entries)
+        if len(own_entries) + len(wild_entries) <= DIRECT_ENTRIES:
+            # small maps (the usual case): label each segment through the engine's API
+            labels = [engine.decide(direction, subject, cls, protocol, s) for s, _, _ in segments]
+        else:
+            # large maps (hundreds of port entries): a probe per segment would rescan them all;
+            # run the engine's own lookup over the entries covering the segment instead —
+            # exactly what the probe would find (a lookup only ever sees covering entries)
+            sp = engine.selector_policy(subject)
+            audit = subject in engine.endpoint_audit
+            labels = []
+            for start, own, wild in segments:
+                mini = MapState()
+                if own:
+                    mini.keys[(direction, cls)] = own
+                if wild:
+                    mini.keys[(direction, 0)] = wild
+                labels.append(
+                    lookup(
+                        direction,
+                        sp,
+                        mini,
+                        cls,
+                        protocol,
+                        start,
+                        engine.settings,
+                        endpoint_audit=audit,
+                    )
+                )
+        for (start, _, _), d_ in zip(segments, labels, strict=True):
             self._starts.append((row << 16) | start)
             self._seg.append(len(self.decisions))
             self.decisions.append(d_)
