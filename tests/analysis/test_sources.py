@@ -104,3 +104,42 @@ def test_fqdn_selectors_are_ends_ref_1_7(tmp_path: Path):
     assert rows[("default/a[Pod]", "*.github.com[FQDN]")] == "TCP 443"
     assert ("default/a[Pod]", "world[Entity]") not in rows  # toFQDNs turns egress default deny
     assert list(disagreements(mesh, list_ends(mesh))) == []
+
+
+NAMED = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: default, labels: {app: a}}
+spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b1, namespace: default, labels: {app: b}}
+spec: {containers: [{name: c, image: x, ports: [{name: web, containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b2, namespace: default, labels: {app: b}}
+spec: {containers: [{name: c, image: x, ports: [{name: web, containerPort: 9090}]}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: b-web, namespace: default}
+spec:
+  podSelector: {matchLabels: {app: b}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: a}}}]
+    ports: [{port: web}]
+"""
+
+
+def test_named_ports_resolve_per_pod_not_per_identity_ref_1_8(tmp_path: Path):
+    from cmesh.analysis.connectivity import list_ends
+    from tests.analysis.probes import disagreements
+
+    (tmp_path / "np.yaml").write_text(NAMED)
+    mesh = load(str(tmp_path), None).mesh
+    rows = {(c.src.label, c.dst.label): str(c.ports) for c in connections(mesh, pods=True)}
+    assert rows[("default/a[Pod]", "default/b1[Pod]")] == "TCP 8080"
+    assert rows[("default/a[Pod]", "default/b2[Pod]")] == "TCP 9090"
+    assert list(disagreements(mesh, list_ends(mesh, pods=True))) == []

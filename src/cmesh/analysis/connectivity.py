@@ -93,10 +93,14 @@ class Analyzer:
         eg = ing = ALLOW_ALL
         if isinstance(src, EndpointClass):
             peer = dst.seen_by(src.cluster) if isinstance(dst, EndpointClass) else dst.identity
-            eg = self.tables.table(src.cluster, Direction.EGRESS, src.identity).towards(peer)
+            eg = self.tables.table(
+                src.cluster, Direction.EGRESS, src.identity, src.named_ports
+            ).towards(peer)
         if isinstance(dst, EndpointClass):
             peer = src.seen_by(dst.cluster) if isinstance(src, EndpointClass) else src.identity
-            ing = self.tables.table(dst.cluster, Direction.INGRESS, dst.identity).towards(peer)
+            ing = self.tables.table(
+                dst.cluster, Direction.INGRESS, dst.identity, dst.named_ports
+            ).towards(peer)
         return eg, ing
 
     def combine(self, eg: SideAllow, ing: SideAllow) -> Combined:
@@ -134,12 +138,12 @@ class Analyzer:
             for y in dst.classes or (dst,):
                 if isinstance(x, EndpointClass):
                     peer = y.seen_by(x.cluster) if isinstance(y, EndpointClass) else y.identity
-                    t = self.tables.table(x.cluster, Direction.EGRESS, x.identity)
+                    t = self.tables.table(x.cluster, Direction.EGRESS, x.identity, x.named_ports)
                     if peer in t.specific:
                         return True
                 if isinstance(y, EndpointClass):
                     peer = x.seen_by(y.cluster) if isinstance(x, EndpointClass) else x.identity
-                    t = self.tables.table(y.cluster, Direction.INGRESS, y.identity)
+                    t = self.tables.table(y.cluster, Direction.INGRESS, y.identity, y.named_ports)
                     if peer in t.specific and peer != 1:
                         return True
         return False
@@ -191,7 +195,11 @@ def connections(
         for c in mesh.views
     }
     ing = [
-        an.tables.table(e.cluster, Direction.INGRESS, e.classes[0].identity) if s else None
+        an.tables.table(
+            e.cluster, Direction.INGRESS, e.classes[0].identity, e.classes[0].named_ports
+        )
+        if s
+        else None
         for e, s in zip(ends, single, strict=True)
     ]
     rows = list(zip(range(len(ends)), ends, ext, fast, focused, ing, strict=True))
@@ -199,7 +207,11 @@ def connections(
     for i, src in enumerate(ends):
         a_cl, a_ext, a_fast, a_focus = src.cluster, ext[i], fast[i], focused[i]
         eg_t = (
-            an.tables.table(a_cl, Direction.EGRESS, src.classes[0].identity) if single[i] else None
+            an.tables.table(
+                a_cl, Direction.EGRESS, src.classes[0].identity, src.classes[0].named_ports
+            )
+            if single[i]
+            else None
         )
         spec, dflt = (eg_t.specific, eg_t.default) if eg_t is not None else ({}, ALLOW_ALL)
         seen_a = seen[a_cl]

@@ -4,8 +4,10 @@ Policy decides per identity, so pods are grouped into :class:`EndpointClass` val
 of one cluster that every cluster of the mesh sees with the same identity.  In its own cluster a
 pod has its label identity; a connected cluster sees the identity it imported; a cluster it is
 not connected to sees only an address, so the ``world`` or CIDR identity its ipcache gives that
-address (ref §1.5, §3.3; ``Mesh.identity_seen_by`` is the same rule for one peer).  Two pods of
-one class are interchangeable for every verdict except towards nodes.
+address (ref §1.5, §3.3; ``Mesh.identity_seen_by`` is the same rule for one peer).  A class also
+keeps the pods' own named ports, since ingress named ports resolve against them (ref §1.8; the
+engine keeps one map per identity and named-port set).  Two pods of one class are
+interchangeable for every verdict except towards nodes.
 
 Non-workload ends are per cluster, as that cluster's ipcache names them: the entities ``host``
 (the pod's own node), ``remote-node``, ``kube-apiserver`` and ``world`` (ref §1.4, §2.9), the
@@ -40,6 +42,8 @@ class EndpointClass:
     cluster: str
     identity: int
     seen: tuple[tuple[str, int], ...]  # (other cluster, identity it gives these pods)
+    #: the pods' own named container ports: ingress named ports resolve against them (ref §1.8)
+    named_ports: tuple[tuple[str, str, int], ...] = ()
 
     def seen_by(self, cluster: str) -> int:
         if cluster == self.cluster:
@@ -109,7 +113,7 @@ def endpoint_classes(mesh: Mesh) -> dict[str, EndpointClass]:
                 learned = view.remote_endpoints.get(ep.ip)
                 ident = learned.identity if learned else view.engine.world_identity(ep.ip)
                 seen.append((other, ident))
-            cls = EndpointClass(c, ep.identity, tuple(seen))
+            cls = EndpointClass(c, ep.identity, tuple(seen), ep.named_ports)
             out[ep.ref] = interned.setdefault(cls, cls)
     return out
 

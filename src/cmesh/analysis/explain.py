@@ -58,7 +58,7 @@ def _side(
     if s.enforcement == "never":
         return SideWhy(direction, subject.cluster, label, (), (), (), "policy enforcement is never")
     sp = engine.selector_policy(subject.identity)
-    ms = engine.map_state(subject.identity)
+    ms = engine.map_state(subject.identity, subject.named_ports)
     dd = sp.deny_by_default[direction] if sp.default_deny(direction) else ()
     cands = [
         *ms.keys.get((direction, peer), ()),

@@ -33,6 +33,7 @@ from cmesh.identity import ReservedIdentity
 from cmesh.policy import Direction, PolicyEngine, Protocol
 
 L7Region = tuple[PortSet, tuple[object, ...]]  # ports, the L7 rules (cmesh.policy.rule.L7)
+NamedPorts = tuple[tuple[str, str, int], ...]  # an endpoint's (name, protocol, port)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,23 +64,29 @@ class SideTables:
 
     def __init__(self, engines: dict[str, PolicyEngine]) -> None:
         self.engines = engines
-        self._tables: dict[tuple[str, Direction, int], SideTable] = {}
+        self._tables: dict[tuple[str, Direction, int, NamedPorts], SideTable] = {}
         self._memo: dict[tuple[bool, tuple[int, ...]], tuple[SideAllow, object]] = {}
         self._intern: dict[SideAllow, SideAllow] = {ALLOW_ALL: ALLOW_ALL}
 
-    def table(self, cluster: str, direction: Direction, subject: int) -> SideTable:
-        key = (cluster, direction, subject)
+    def table(
+        self, cluster: str, direction: Direction, subject: int, named_ports: NamedPorts = ()
+    ) -> SideTable:
+        """``named_ports``: the endpoint's own (its MapState is per identity and named ports)."""
+        key = (cluster, direction, subject, named_ports)
         t = self._tables.get(key)
         if t is None:
-            t = self._tables[key] = self._build(self.engines[cluster], direction, subject)
+            engine = self.engines[cluster]
+            t = self._tables[key] = self._build(engine, direction, subject, named_ports)
         return t
 
-    def _build(self, engine: PolicyEngine, direction: Direction, subject: int) -> SideTable:
+    def _build(
+        self, engine: PolicyEngine, direction: Direction, subject: int, named_ports: NamedPorts
+    ) -> SideTable:
         s = engine.settings
         if s.enforcement == "never" or s.audit_mode or subject in engine.endpoint_audit:
             return SideTable(ALLOW_ALL)
         sp = engine.selector_policy(subject)
-        ms = engine.map_state(subject)
+        ms = engine.map_state(subject, named_ports)
         dd = s.enforcement == "always" or sp.default_deny(direction)
         wild = [me for me in ms.keys.get((direction, 0), ()) if not me.entry.audit]
         table = SideTable(self._fold(wild, dd))
