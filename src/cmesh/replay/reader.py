@@ -184,7 +184,9 @@ def iter_flows(
         done += len(raw)
         if on_progress is not None and lines % 8192 == 0:
             on_progress(done)
-        if _REPLY in raw and _DNS not in raw and raw[:1] == b"{":
+        # ``is_reply`` comes late in protojson field order: look near the end only (a miss
+        # just means the line is parsed)
+        if raw.find(_REPLY, len(raw) - 1024) >= 0 and _DNS not in raw and raw[:1] == b"{":
             stats.flows += 1
             yield None, "", lines
             continue
