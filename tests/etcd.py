@@ -110,8 +110,11 @@ class Pki:
 class EtcdServer:
     """One etcd member on 127.0.0.1; ``start``/``stop``/``restart`` keep its ports and data."""
 
-    def __init__(self, directory: Path, pki: Pki | None = None) -> None:
+    def __init__(
+        self, directory: Path, pki: Pki | None = None, *, max_txn_ops: int | None = 100000
+    ) -> None:
         self.directory = directory
+        self.max_txn_ops = max_txn_ops
         self.data_dir = directory / "data"
         self.log = directory / "etcd.log"
         self.pki = pki
@@ -157,10 +160,12 @@ class EtcdServer:
             "--initial-cluster": f"t={peer}",
             "--heartbeat-interval": "10",
             "--election-timeout": "100",
-            # cmesh applies a whole manifest set in one transaction (ref: registry.apply)
-            "--max-txn-ops": "100000",
             "--max-request-bytes": "33554432",
         }
+        if self.max_txn_ops is not None:
+            # cmesh applies a whole manifest set in one transaction (ref: registry.apply);
+            # etcd's default of 128 operations is too few for the guide's clusters.
+            flags["--max-txn-ops"] = str(self.max_txn_ops)
         if self.pki is not None:
             p = self.pki
             flags["--cert-file"] = str(p.cert("server"))
@@ -236,11 +241,14 @@ def _b64(data: bytes) -> str:
 
 
 @contextmanager
-def running_etcd(directory: Path, *, tls: bool = False) -> Iterator[EtcdServer]:
-    """An etcd started in ``directory`` (with mTLS when ``tls``), stopped on exit."""
+def running_etcd(
+    directory: Path, *, tls: bool = False, max_txn_ops: int | None = 100000
+) -> Iterator[EtcdServer]:
+    """An etcd started in ``directory`` (with mTLS when ``tls``), stopped on exit;
+    ``max_txn_ops=None`` keeps etcd's own default (128)."""
     require_etcd()
     pki = Pki.make(directory / "pki") if tls else None
-    server = EtcdServer(directory, pki)
+    server = EtcdServer(directory, pki, max_txn_ops=max_txn_ops)
     try:
         server.start()
         yield server
