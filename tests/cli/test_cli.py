@@ -169,3 +169,21 @@ def test_every_command_has_help():
     for path, cmd in _walk(cli, []):
         assert cmd.help or cmd.short_help, f"cmesh {' '.join(path)} has no help"
     assert set(COMMANDS) <= {p[0] for p, _ in _walk(cli, []) if p}
+
+
+def test_more_pods_than_addresses_is_a_clear_error_and_changes_nothing(cmesh: Cmesh, tmp_path):
+    """Each node hands out its own /24 (ref §3.2): 300 pods on one node cannot be addressed;
+    the error says so and how to fix it, and nothing is applied."""
+    cmesh("install", "--context", "c1", "--cluster-name", "c1", "--cluster-id", "1", "--nodes", "1")
+    pods = "".join(
+        f"---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}, labels: {{app: p}}}}\n"
+        for i in range(300)
+    )
+    f = tmp_path / "pods.yaml"
+    f.write_text(pods)
+    before = cmesh.store_dump()
+    r = cmesh("apply", "-f", str(f), "--context", "c1", ok=False)
+    assert r.exit_code == 1, r.output
+    assert "no free address left in 10." in r.stderr and "--nodes" in r.stderr
+    assert "Traceback" not in r.output
+    assert cmesh.store_dump() == before

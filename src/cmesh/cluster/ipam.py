@@ -13,10 +13,17 @@ import ipaddress
 from collections.abc import Iterable
 
 from cmesh.cluster.config import NODE_MASK
+from cmesh.errors import InvalidCluster
+
+_HINT = (
+    "each node hands out the addresses of its own /24: spread the pods over more nodes "
+    "(`cmesh install --nodes N`, or Node objects in the manifests), or give the cluster a "
+    "larger pod CIDR"
+)
 
 
-class Exhausted(Exception):
-    """No address is left in the range."""
+class Exhausted(InvalidCluster):
+    """No address is left in the range (nothing was applied)."""
 
 
 def free_subnet(pool: str, taken: Iterable[str], prefix: int = NODE_MASK) -> str:
@@ -25,7 +32,7 @@ def free_subnet(pool: str, taken: Iterable[str], prefix: int = NODE_MASK) -> str
     for sub in net.subnets(new_prefix=max(prefix, net.prefixlen)):
         if not any(sub.overlaps(u) for u in used):
             return str(sub)
-    raise Exhausted(f"no free /{prefix} left in {pool}")
+    raise Exhausted(f"no free /{prefix} left in {pool}", hint=_HINT)
 
 
 def free_address(pool: str, taken: set[str], *, skip_first: int = 1) -> str:
@@ -37,7 +44,7 @@ def free_address(pool: str, taken: set[str], *, skip_first: int = 1) -> str:
         text = str(host)
         if text not in taken:
             return text
-    raise Exhausted(f"no free address left in {pool}")
+    raise Exhausted(f"no free address left in {pool}", hint=_HINT)
 
 
 def contains(cidr: str, ip: str) -> bool:

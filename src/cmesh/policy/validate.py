@@ -16,6 +16,7 @@ from typing import Any
 from cmesh import model
 from cmesh.errors import Diagnostic, Severity
 from cmesh.model import render_path
+from cmesh.model.ciliuml4 import check_port
 from cmesh.policy.entities import ENTITIES
 from cmesh.policy.importer import ICMP4_TYPES, ICMP6_TYPES
 
@@ -494,7 +495,7 @@ def _knp(v: _V, np: model.NetworkPolicy) -> None:
                     v.err((*pth, "port"), f"port {port.port} must be between 1 and 65535")
                 if isinstance(port.port, str):
                     try:
-                        model.ciliuml4.check_port(port.port)
+                        check_port(port.port)
                     except ValueError as exc:
                         v.err((*pth, "port"), str(exc))
                 if port.end_port is not None:

@@ -11,10 +11,10 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "Change": ("cmesh.registry.registry", "Change"),
     "ClusterRegistry": ("cmesh.registry.registry", "ClusterRegistry"),
     "Home": ("cmesh.registry.home", "Home"),
-    "bootstrap_manifest": ("cmesh.registry.install", "bootstrap_manifest"),
+    "bootstrap_manifest": ("cmesh.registry.bootstrap", "bootstrap_manifest"),
     "check": ("cmesh.registry.registry", "check"),
     "default_home": ("cmesh.registry.home", "default_home"),
-    "install": ("cmesh.registry.install", "install"),
+    "install": ("cmesh.registry.bootstrap", "install"),
     "read_sources": ("cmesh.registry.sources", "read_sources"),
 }
 
@@ -30,8 +30,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from cmesh.registry.bootstrap import bootstrap_manifest, install
     from cmesh.registry.home import Home, default_home
-    from cmesh.registry.install import bootstrap_manifest, install
     from cmesh.registry.registry import Change, ClusterRegistry, check
     from cmesh.registry.sources import read_sources
 
