@@ -1,38 +1,54 @@
-"""One cluster's policy engine: identities, rules, selector cache and per-identity policy maps.
+"""One cluster's policy engine: identities, rules, selector cache and per-endpoint policy maps.
 
 Everything a verdict needs is kept resolved and updated incrementally (ref §9 for the overall
 algorithm; ``pkg/policy`` for the structure):
 
-* identities (local pods, remote pods, reserved, CIDR) live in the :class:`SelectorCache`;
-* rules live in the :class:`Repository`; each rule's subject selector is evaluated against
+* identities (local pods, remote pods, reserved, CIDR) live in the :class:`SelectorCache`,
+  which says, for each identity that appears, changes or goes, which selectors gained or lost
+  it;
+* rules live in the :class:`Repository`; each rule's entries are computed once, when it is
+  added (they do not depend on the subject); each rule's subject selector is evaluated against
   *local* identities only (a cluster enforces its own policies on its own endpoints, ref §1.14);
-* each local identity's SelectorPolicy is distilled once per distinct set of selecting rules
-  and shared; its MapState is materialised lazily and dropped when a selector it uses changes;
+* each local identity's SelectorPolicy is distilled once per distinct set of selecting rules,
+  when first needed, and shared;
 * a MapState is per endpoint, not per identity: ingress named ports resolve against the
   endpoint's own container ports (ref §1.8), so the maps of an identity are keyed by the named
   ports of its endpoints, and endpoints with equal named ports share one map.
 
-Adding or removing one policy or identity touches only the identities and maps it affects.
+A map is materialised on first use (:meth:`PolicyEngine.resolve_all` materialises all) and from
+then on changed in place, as Cilium's ``MapChanges`` do:
+
+* a selector gains or loses an identity: every map whose policy has entries with that selector
+  gains or loses that identity's key entries (``_sel_maps`` says which maps to look at);
+* a rule starts or stops selecting an identity: that rule's entries are added to or removed
+  from the identity's maps;
+* the cluster's named ports change: egress named entries are resolved again; an identity's own
+  named ports change: its maps are dropped and built again on next use.
+
+Invariant: every map holds what :func:`materialize` would build from its SelectorPolicy and the
+current selections, up to the order of entries within a key (which no decision depends on).
 """
 
 from __future__ import annotations
 
-import ipaddress
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from cmesh.identity import MIN_LOCAL_IDENTITY
-from cmesh.labels import EndpointSelector, Label, Labels
-from cmesh.policy.lookup import Decision, Settings, lookup
-from cmesh.policy.mapstate import MapState, materialize
+from cmesh.labels import EndpointSelector
+from cmesh.policy.cidridentity import CIDRIdentities
+from cmesh.policy.lookup import Decision, Settings, covering, decide_entries, early_decision
+from cmesh.policy.mapstate import MapEntry, MapState, NamedPorts, NamedPortSpec, materialize
 from cmesh.policy.repository import PolicyKey, Repository, cidr_prefixes, peer_selectors
-from cmesh.policy.resolve import SelectorPolicy, distill
+from cmesh.policy.resolve import PolicyEntry, SelectorPolicy, distill, rule_entries
 from cmesh.policy.rule import PolicyRule, Selector
-from cmesh.policy.selectorcache import IdentityInfo, SelectorCache
+from cmesh.policy.selectorcache import IdentityInfo, SelectionChanges, SelectorCache
 from cmesh.policy.types import Direction, Protocol
 
-NamedPortSpec = tuple[str, str, int]  # (name, protocol, port)
-NamedPorts = tuple[NamedPortSpec, ...]  # sorted, without duplicates
+__all__ = ["NamedPortSpec", "NamedPorts", "PolicyEngine", "named_ports_key"]
+
+MapID = tuple[int, NamedPorts]  # (identity, the named ports of its endpoints)
+_NO_RULES: frozenset[PolicyRule] = frozenset()
 
 
 def named_ports_key(ports: Iterable[NamedPortSpec]) -> NamedPorts:
@@ -41,24 +57,58 @@ def named_ports_key(ports: Iterable[NamedPortSpec]) -> NamedPorts:
 
 
 class PolicyEngine:
+    #: The shape of the engine's state: a pickled engine of another format refuses to load
+    #: (the view cache of ``cmesh.datapath.load`` then rebuilds it).
+    FORMAT = 2
+
     def __init__(self, cluster: str, settings: Settings | None = None) -> None:
         self.cluster = cluster
-        self.settings = settings or Settings()
+        self._settings = settings or Settings()
         self.cache = SelectorCache()
         self.repo = Repository()
         self.local: set[int] = set()
         self.endpoint_audit: set[int] = set()
-        self._named_own: dict[int, NamedPorts] = {}  # local identity -> union of its endpoints'
-        self._variants: dict[int, tuple[NamedPorts, ...]] = {}  # ... -> each endpoint's, distinct
-        self._named_all: Counter[tuple[str, str, int]] = Counter()
+        self._named_own: dict[int, NamedPorts] = {}  # identity -> its endpoints' named ports
+        self._variants: dict[
+            int, tuple[NamedPorts, ...]
+        ] = {}  # ... each endpoint's, if they differ
+        self._named_all: Counter[NamedPortSpec] = Counter()
+        self._rule_entries: dict[PolicyRule, tuple[PolicyEntry, ...]] = {}
+        self._fixed: dict[int, tuple[MapEntry, ...]] = {}  # id(entry) -> its map entry (no name)
+        self._by_subject: dict[EndpointSelector, set[PolicyRule]] = {}
         self._subject_rules: dict[int, frozenset[PolicyRule]] = {}
         self._sp_cache: dict[frozenset[PolicyRule], SelectorPolicy] = {}
-        self._ms_cache: dict[int, dict[NamedPorts, MapState]] = {}
-        self._sel_subjects: dict[Selector, set[int]] = defaultdict(set)
-        self._cidr_refs: Counter[str] = Counter()
-        self._cidr_ids: dict[str, int] = {}
-        self._cidr_nets: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, int]] = []
-        self._fqdn_names: dict[str, set[str]] = {}  # learned address -> names (ref §2.11)
+        self._sp_users: Counter[frozenset[PolicyRule]] = Counter()
+        self._maps: dict[int, dict[NamedPorts, MapState]] = {}
+        self._sel_maps: dict[Selector, set[MapID]] = {}
+        self._cidr = CIDRIdentities()
+
+    # -- pickling (the view cache) -------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["_fixed"]  # keyed by object id: rebuilt on load
+        state["_format"] = self.FORMAT
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if state.pop("_format", None) != self.FORMAT:
+            raise ValueError("a pickled PolicyEngine of another format: rebuild it")
+        self.__dict__.update(state)
+        self._fixed = {}
+        for entries in self._rule_entries.values():
+            self._fix(entries)
+
+    # -- settings ------------------------------------------------------------------------
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @settings.setter
+    def settings(self, value: Settings) -> None:
+        self._settings = value
+        for maps in self._maps.values():
+            for ms in maps.values():
+                ms.memo.clear()
 
     # -- identities ----------------------------------------------------------------------
     def upsert_identity(
@@ -76,124 +126,121 @@ class PolicyEngine:
         between endpoints: each distinct set gets its own map (ref §1.8).  Without it every
         endpoint is taken to have all of ``named_ports``.
         """
-        changed = self.cache.upsert_identity(info)
+        ident = info.id
+        known = ident in self.cache.identities
+        changes = self.cache.upsert_identity(info)
+        self._selections_changed(ident, changes)
+        self._set_named_ports(ident, named_ports, endpoint_ports)
+        if local and ident not in self.local:
+            self.local.add(ident)
+            self._set_subject_rules(ident, self._rules_selecting(ident, changes, known))
+        elif ident in self.local and changes:
+            self._set_subject_rules(ident, self._rules_selecting(ident, changes, True))
+
+    def remove_identity(self, ident: int) -> None:
+        self._selections_changed(ident, self.cache.remove_identity(ident))
+        self._set_named_ports(ident, (), None)
+        self._named_own.pop(ident, None)
+        self.local.discard(ident)
+        old = self._subject_rules.pop(ident, None)
+        if old is not None:
+            self._release_policy(old)
+        self._maps.pop(ident, None)
+
+    def identity(self, ident: int) -> IdentityInfo | None:
+        return self.cache.identities.get(ident)
+
+    def _set_named_ports(
+        self,
+        ident: int,
+        named_ports: Sequence[NamedPortSpec],
+        endpoint_ports: Iterable[Sequence[NamedPortSpec]] | None,
+    ) -> None:
         variants = (
             tuple(sorted({named_ports_key(p) for p in endpoint_ports}))
             if endpoint_ports is not None
             else ()
         )
         union = named_ports_key([*named_ports, *(p for v in variants for p in v)])
-        old_named = self._named_own.get(info.id, ())
-        if union != old_named or variants != self._variants.get(info.id, ()):
-            self._named_all.subtract(old_named)
+        old = self._named_own.get(ident, ())
+        if union == old and variants == self._variants.get(ident, ()):
+            return
+        self._named_own[ident] = union
+        if len(variants) > 1:
+            self._variants[ident] = variants
+        else:
+            self._variants.pop(ident, None)
+        self._maps.pop(ident, None)  # its own ingress named ports: built again on next use
+        if union != old:
+            self._named_all.subtract(old)
             self._named_all.update(union)
             self._named_all += Counter()  # drop zero counts
-            self._named_own[info.id] = union
-            if variants:
-                self._variants[info.id] = variants
-            else:
-                self._variants.pop(info.id, None)
-            self._ms_cache.pop(info.id, None)
-            if union != old_named:
-                self._invalidate_named()
-        if local:
-            self.local.add(info.id)
-        self._selections_changed(changed)
-        if local:
-            self._recompute_subject(info.id)
+            self._resolve_egress_named({n for n, _, _ in set(old) ^ set(union)})
 
-    def remove_identity(self, ident: int) -> None:
-        changed = self.cache.remove_identity(ident)
-        named = self._named_own.pop(ident, ())
-        self._variants.pop(ident, None)
-        if named:
-            self._named_all.subtract(named)
-            self._named_all += Counter()
-            self._invalidate_named()
-        self.local.discard(ident)
-        self._subject_rules.pop(ident, None)
-        self._ms_cache.pop(ident, None)
-        self._selections_changed(changed)
-
-    def identity(self, ident: int) -> IdentityInfo | None:
-        return self.cache.identities.get(ident)
+    def endpoint_variants(self, ident: int) -> tuple[NamedPorts, ...]:
+        """The distinct named-port sets of a local identity's endpoints: one map each."""
+        return self._variants.get(ident) or (self._named_own.get(ident, ()),)
 
     # -- rules ---------------------------------------------------------------------------
     def set_policy(self, key: PolicyKey, rules: Iterable[PolicyRule]) -> None:
+        """Replace the rules of one policy object, changing only the maps they touch.
+
+        Order matters for the map invariant: new rules' selectors (and CIDR identities) are
+        registered first, then each affected identity's maps lose the old rules' entries and
+        gain the new ones', then the old rules' selectors (and CIDR identities) go."""
         old, new = self.repo.replace(key, rules)
-        changes: dict[int, tuple[set[PolicyRule], set[PolicyRule]]] = defaultdict(
-            lambda: (set(), set())
-        )
-        for r in old:
+        old_set, new_set = set(old), set(new)
+        removed = [r for r in old if r not in new_set]
+        added = [r for r in dict.fromkeys(new) if r not in old_set]
+        for r in added:
+            self._register_rule(r)
+        if added:
+            self._sync_cidr_identities()
+        changes: dict[int, tuple[list[PolicyRule], list[PolicyRule]]] = {}
+        for r in removed:
             for ident in self.subjects(r.subject):
-                changes[ident][0].add(r)
-            self.cache.remove_selector(r.subject)
-            for s in peer_selectors(r):
-                self.cache.remove_selector(s)
-            for p in cidr_prefixes(r):
-                self._cidr_refs[p] -= 1
-        for r in new:
-            for p in cidr_prefixes(r):
-                self._cidr_refs[p] += 1
-        self._sync_cidr_identities()
-        for r in new:
-            self.cache.add_selector(r.subject)
+                changes.setdefault(ident, ([], []))[0].append(r)
+        for r in added:
             for ident in self.subjects(r.subject):
-                changes[ident][1].add(r)
-            for s in peer_selectors(r):
-                self.cache.add_selector(s)
-        for ident, (removed, added) in changes.items():
-            cur = self._subject_rules.get(ident)
-            if cur is None:
-                self._recompute_subject(ident)
-                continue
-            self._subject_rules[ident] = (cur - removed) | added
-            self._ms_cache.pop(ident, None)
+                changes.setdefault(ident, ([], []))[1].append(r)
+        for ident, (gone, came) in changes.items():
+            cur = self._subject_rules.get(ident, _NO_RULES)
+            self._set_subject_rules(ident, cur.difference(gone).union(came))
+        for r in removed:
+            self._unregister_rule(r)
+        if removed:
+            self._sync_cidr_identities()
 
     def remove_policy(self, key: PolicyKey) -> None:
         self.set_policy(key, ())
 
-    def learn_fqdn(self, name: str, ips: Iterable[str]) -> None:
-        """The DNS proxy answered ``name`` with ``ips``: those addresses get identities that
-        carry the name, so toFQDNs selectors select them (ref §1.7, §2.11)."""
-        from cmesh.l7.dns import fqdn
+    def _register_rule(self, r: PolicyRule) -> None:
+        entries = rule_entries(r)
+        self._rule_entries[r] = entries
+        self._fix(entries)
+        self.cache.add_selector(r.subject)
+        self._by_subject.setdefault(r.subject, set()).add(r)
+        for s in peer_selectors(r):
+            self.cache.add_selector(s)
+        self._cidr.ref(cidr_prefixes(r), 1)
 
-        for ip in ips:
-            self._fqdn_names.setdefault(ip, set()).add(fqdn(name))
-        self._sync_cidr_identities()
+    def _unregister_rule(self, r: PolicyRule) -> None:
+        for e in self._rule_entries.pop(r):
+            self._fixed.pop(id(e), None)
+        self.cache.remove_selector(r.subject)
+        rules = self._by_subject[r.subject]
+        rules.discard(r)
+        if not rules:
+            del self._by_subject[r.subject]
+        for s in peer_selectors(r):
+            if self.cache.remove_selector(s):
+                self._sel_maps.pop(s, None)
+        self._cidr.ref(cidr_prefixes(r), -1)
 
-    def forget_fqdn(self, ip: str) -> None:
-        """A learned address expired (TTL) or was evicted."""
-        if self._fqdn_names.pop(ip, None) is not None:
-            self._sync_cidr_identities()
-
-    def _sync_cidr_identities(self) -> None:
-        wanted = {p for p, n in self._cidr_refs.items() if n > 0}
-        wanted |= {f"{ip}/32" for ip in self._fqdn_names}
-        for p in list(self._cidr_ids):
-            if p not in wanted:
-                self._selections_changed(self.cache.remove_identity(self._cidr_ids.pop(p)))
-        used = set(self._cidr_ids.values())
-        nxt = MIN_LOCAL_IDENTITY
-        for p in sorted(
-            wanted - set(self._cidr_ids), key=lambda x: (ipaddress.ip_network(x).prefixlen, x)
-        ):
-            while nxt in used:
-                nxt += 1
-            self._cidr_ids[p] = nxt
-            used.add(nxt)
-            self._upsert_cidr(p, nxt)
-        for p, ident in self._cidr_ids.items():
-            names = (
-                frozenset(self._fqdn_names.get(p[:-3], ())) if p.endswith("/32") else frozenset()
-            )
-            info = self.cache.identities.get(ident)
-            if info is not None and info.fqdns != names:
-                self._upsert_cidr(p, ident)
-        self._cidr_nets = sorted(
-            ((ipaddress.ip_network(p), i) for p, i in self._cidr_ids.items()),
-            key=lambda x: -x[0].prefixlen,
-        )
+    def _fix(self, entries: Iterable[PolicyEntry]) -> None:
+        for e in entries:
+            if not e.named:
+                self._fixed[id(e)] = (MapEntry(e.protocol, e.ports.lo, e.ports.hi, e),)
 
     def subjects(self, sel: Selector) -> set[int]:
         """Local identities a rule's subject selector selects (``{}``: every local endpoint)."""
@@ -201,101 +248,190 @@ class PolicyEngine:
             return set(self.local)
         return set(self.cache.get(sel) & self.local)
 
-    def _upsert_cidr(self, prefix: str, ident: int) -> None:
-        names = (
-            frozenset(self._fqdn_names.get(prefix[:-3], ()))
-            if prefix.endswith("/32")
-            else frozenset()
-        )
-        labels = [Label("cidr", prefix), Label("reserved", "world")]
-        labels += [Label("fqdn", n) for n in sorted(names)]
-        info = IdentityInfo(ident, Labels(labels), cidr=prefix, fqdns=names)
-        self._selections_changed(self.cache.upsert_identity(info))
+    # -- CIDR and FQDN identities (ref §1.5, §2.11) --------------------------------------
+    def learn_fqdn(self, name: str, ips: Iterable[str]) -> None:
+        """The DNS proxy answered ``name`` with ``ips``: those addresses get identities that
+        carry the name, so toFQDNs selectors select them (ref §1.7, §2.11)."""
+        if self._cidr.learn(name, ips):
+            self._sync_cidr_identities()
+
+    def forget_fqdn(self, ip: str) -> None:
+        """A learned address expired (TTL) or was evicted."""
+        if self._cidr.forget(ip):
+            self._sync_cidr_identities()
+
+    def _sync_cidr_identities(self) -> None:
+        for ident in self._cidr.stale():
+            self._selections_changed(ident, self.cache.remove_identity(ident))
+        for info in self._cidr.fresh(self.cache.identities):
+            self._selections_changed(info.id, self.cache.upsert_identity(info))
 
     def world_identity(self, ip: str) -> int:
         """The identity the ipcache gives an address outside the mesh: its longest CIDR, or world."""
-        addr = ipaddress.ip_address(ip)
-        for net, ident in self._cidr_nets:
-            if addr in net:
-                return ident
-        return 2
+        return self._cidr.lookup(ip)
 
-    # -- resolution ----------------------------------------------------------------------
-    def _recompute_subject(self, ident: int) -> None:
-        info = self.cache.identities.get(ident)
-        if info is None:
+    @property
+    def _fqdn_names(self) -> dict[str, set[str]]:
+        return self._cidr.names
+
+    # -- which rules select an identity --------------------------------------------------
+    def _rules_selecting(self, ident: int, changes: SelectionChanges, known: bool) -> frozenset:
+        """The rules selecting local identity ``ident``, from the selections that changed for
+        it (``known``: it was there before, so start from its current rules)."""
+        rules: set[PolicyRule]
+        if not known:  # every selector that selects it is in ``changes``
+            rules = set(self._by_subject.get(EndpointSelector(), ()))
+            for sel, now in changes.items():
+                rs = self._by_subject.get(sel)  # type: ignore[call-overload]
+                if rs and now:
+                    rules |= rs
+            return frozenset(rules)
+        if ident not in self._subject_rules:
+            rules = set(self._by_subject.get(EndpointSelector(), ()))
+            sels = self.cache.selections
+            for sel, rs in self._by_subject.items():
+                if ident in sels.get(sel, ()):
+                    rules |= rs
+            return frozenset(rules)
+        rules = set(self._subject_rules[ident])
+        for sel, now in changes.items():
+            rs = self._by_subject.get(sel)  # type: ignore[call-overload]
+            if rs:
+                if now:
+                    rules |= rs
+                else:
+                    rules -= rs
+        return frozenset(rules)
+
+    def _set_subject_rules(self, ident: int, rules: frozenset[PolicyRule]) -> None:
+        old = self._subject_rules.get(ident)
+        if old == rules:
             return
-        rules = frozenset(
-            r
-            for r in self.repo.rules()
-            if r.subject.is_wildcard or ident in self.cache.get(r.subject)
-        )
-        if self._subject_rules.get(ident) != rules:
-            self._subject_rules[ident] = rules
-            self._ms_cache.pop(ident, None)
-
-    def _selections_changed(self, changed: set[Selector]) -> None:
-        if not changed:
-            return
-        for sel in changed:
-            for subj in self._sel_subjects.pop(sel, set()):
-                self._ms_cache.pop(subj, None)
-
-    def _invalidate_named(self) -> None:
-        for ident in list(self._ms_cache):
+        self._subject_rules[ident] = rules
+        self._sp_users[rules] += 1
+        if old is not None:
+            self._release_policy(old)
+        maps = self._maps.get(ident)
+        if maps:
             sp = self.selector_policy(ident)
-            if any(e.named for e in sp.entries):
-                self._ms_cache.pop(ident, None)
+            gone = old - rules if old is not None else _NO_RULES
+            came = rules - old if old is not None else rules
+            for variant, ms in maps.items():
+                self._change_rules(ident, variant, ms, sp, gone, came)
 
-    def endpoint_variants(self, ident: int) -> tuple[NamedPorts, ...]:
-        """The distinct named-port sets of a local identity's endpoints: one map each."""
-        return self._variants.get(ident) or (self._named_own.get(ident, ()),)
+    def _release_policy(self, rules: frozenset[PolicyRule]) -> None:
+        self._sp_users[rules] -= 1
+        if self._sp_users[rules] <= 0:
+            del self._sp_users[rules]
+            self._sp_cache.pop(rules, None)
 
     def selected_rules(self, ident: int) -> frozenset[PolicyRule]:
-        if ident not in self._subject_rules and ident in self.local:
-            self._recompute_subject(ident)
-        return self._subject_rules.get(ident, frozenset())
+        return self._subject_rules.get(ident, _NO_RULES)
 
     def selector_policy(self, ident: int) -> SelectorPolicy:
-        rules = self.selected_rules(ident)
+        rules = self._subject_rules.get(ident, _NO_RULES)
         sp = self._sp_cache.get(rules)
         if sp is None:
-            sp = distill(rules)
-            self._sp_cache[rules] = sp
+            sp = distill(rules, self._rule_entries.__getitem__)
+            if rules in self._sp_users:  # cached while an identity has exactly these rules
+                self._sp_cache[rules] = sp
         return sp
+
+    # -- maps ----------------------------------------------------------------------------
+    def _entries_of(self, e: PolicyEntry, named_ports: NamedPorts) -> tuple[MapEntry, ...]:
+        """The map entries of ``e`` for endpoints with ``named_ports`` (ref §1.8)."""
+        fixed = self._fixed.get(id(e))
+        if fixed is not None:
+            return fixed
+        proto = e.protocol.value
+        if e.direction is Direction.INGRESS:
+            ports = {p for n, pr, p in named_ports if n == e.named and pr == proto}
+        else:
+            ports = {p for (n, pr, p), c in self._named_all.items() if n == e.named and pr == proto}
+        return tuple(MapEntry(e.protocol, p, p, e) for p in sorted(ports))
+
+    def _change_rules(
+        self,
+        ident: int,
+        variant: NamedPorts,
+        ms: MapState,
+        sp: SelectorPolicy,
+        gone: Iterable[PolicyRule],
+        came: Iterable[PolicyRule],
+    ) -> None:
+        get = self.cache.get
+        for r in gone:
+            for e in self._rule_entries[r]:
+                ids = get(e.selector)
+                if ids:
+                    ms.remove(e.direction, ids, e)
+        ms.set_policy(sp)
+        mid = (ident, variant)
+        for r in came:
+            for e in self._rule_entries[r]:
+                self._sel_maps.setdefault(e.selector, set()).add(mid)
+                ids = get(e.selector)
+                if ids:
+                    ms.add_entries(e.direction, ids, self._entries_of(e, variant))
+
+    def _selections_changed(self, ident: int, changes: SelectionChanges) -> None:
+        """``ident`` joined or left the selections of ``changes``: change the maps that use them."""
+        for sel, now in changes.items():
+            mids = self._sel_maps.get(sel)
+            if not mids:
+                continue
+            for mid in list(mids):
+                ms = self._maps.get(mid[0], {}).get(mid[1])
+                entries = ms.sp.by_selector.get(sel) if ms is not None and ms.sp else None
+                if not entries:
+                    mids.discard(mid)  # the map went, or its policy no longer has ``sel``
+                    continue
+                for e in entries:
+                    if now:
+                        ms.add_entries(e.direction, (ident,), self._entries_of(e, mid[1]))
+                    else:
+                        ms.remove(e.direction, (ident,), e)
+
+    def _resolve_egress_named(self, names: set[str]) -> None:
+        """The cluster's named ports ``names`` changed: resolve egress named entries again."""
+        get = self.cache.get
+        for maps in self._maps.values():
+            for variant, ms in maps.items():
+                for e in ms.sp.entries if ms.sp else ():
+                    if e.named in names and e.direction is Direction.EGRESS:
+                        ids = get(e.selector)
+                        if ids:
+                            ms.remove(e.direction, ids, e)
+                            ms.add_entries(e.direction, ids, self._entries_of(e, variant))
 
     def map_state(self, ident: int, named_ports: Iterable[NamedPortSpec] | None = None) -> MapState:
         """The policy map of the endpoints of ``ident`` whose named ports are ``named_ports``
         (default: all the identity's named ports, the map of every endpoint when they agree)."""
-        own = (
+        variant = (
             self._named_own.get(ident, ()) if named_ports is None else named_ports_key(named_ports)
         )
-        maps = self._ms_cache.setdefault(ident, {})
-        ms = maps.get(own)
+        ms = self._maps.get(ident, {}).get(variant)
         if ms is None:
             sp = self.selector_policy(ident)
-
-            def ingress_named(name: str, proto: Protocol) -> list[int]:
-                return [p for n, pr, p in own if n == name and pr == proto.value]
-
-            def egress_named(name: str, proto: Protocol) -> list[int]:
-                return [
-                    p
-                    for (n, pr, p), c in self._named_all.items()
-                    if c > 0 and n == name and pr == proto.value
-                ]
-
-            ms = materialize(sp, self.cache.get, ingress_named, egress_named)
-            maps[own] = ms
-            for sel in sp.selectors:
-                self._sel_subjects[sel].add(ident)
+            ms = materialize(sp, self.cache.get, lambda e: self._entries_of(e, variant), variant)
+            self._maps.setdefault(ident, {})[variant] = ms
+            mid = (ident, variant)
+            for sel in sp.by_selector:
+                self._sel_maps.setdefault(sel, set()).add(mid)
         return ms
 
     def resolve_all(self) -> int:
-        """Materialise every local identity's policy map; returns the number of map entries."""
-        return sum(
-            len(self.map_state(i, v)) for i in sorted(self.local) for v in self.endpoint_variants(i)
-        )
+        """Materialise every local endpoint's policy map; returns the number of map entries."""
+        total = 0
+        for ident in self.local:
+            maps = self._maps.get(ident)
+            for variant in self.endpoint_variants(ident):
+                ms = maps.get(variant) if maps else None
+                if ms is None:
+                    ms = self.map_state(ident, variant)
+                    maps = self._maps[ident]
+                total += ms.count
+        return total
 
     # -- verdicts ------------------------------------------------------------------------
     def decide(
@@ -311,16 +447,31 @@ class PolicyEngine:
         """The verdict for local identity ``subject`` talking with ``peer`` in ``direction``.
 
         ``named_ports`` are the subject endpoint's own container ports (ref §1.8); the default
-        is every named port of the identity's endpoints."""
-        sp = self.selector_policy(subject)
-        ms = self.map_state(subject, named_ports)
-        return lookup(
-            direction,
-            sp,
-            ms,
-            peer,
-            protocol,
-            port,
-            self.settings,
-            endpoint_audit=subject in self.endpoint_audit,
-        )
+        is every named port of the identity's endpoints.  This is :func:`lookup` with the
+        decision memoised in the map by the entries that covered the flow: the decision depends
+        on nothing else but the map's SelectorPolicy and the settings, which clear the memo.
+        """
+        settings = self._settings
+        early = early_decision(direction, peer, settings)
+        if early is not None:
+            return early
+        maps = self._maps.get(subject)
+        ms = None
+        if maps is not None:
+            if named_ports is None:
+                ms = maps.get(self._named_own.get(subject, ()))
+            elif isinstance(named_ports, tuple):
+                ms = maps.get(named_ports)  # type: ignore[arg-type]
+        if ms is None:
+            ms = self.map_state(subject, named_ports)
+        own, wild = covering(ms.keys, direction, peer, protocol, port)
+        audit = subject in self.endpoint_audit
+        key = (direction, peer != 0, audit, own, wild)
+        d = ms.memo.get(key)
+        if d is None:
+            assert ms.sp is not None
+            d = decide_entries(
+                direction, ms.sp, own, wild, settings, l3=peer != 0, endpoint_audit=audit
+            )
+            ms.memo[key] = d
+        return d

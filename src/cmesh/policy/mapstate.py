@@ -1,31 +1,56 @@
 """MapState: a SelectorPolicy with selectors replaced by identities (``pkg/policy/mapstate.go``).
 
 Keys are ``(direction, peer identity)``; identity ``0`` is the wildcard, as in the BPF policy
-map.  Each key holds the entries that apply to that peer, with their protocol and port range
-(named ports resolved to numbers here: on ingress against the endpoint's own container ports,
-on egress against every endpoint's, as Cilium's named-port map does).  A verdict is then a
-probe of two keys — the peer's and the wildcard — never a walk over rules.
+map.  Each key holds the entries that apply to that peer, with their protocol and port range.
+A verdict is then a probe of two keys — the peer's and the wildcard — never a walk over rules.
+
+A map belongs to the endpoints of one identity that have the same named ports: named ports
+are resolved to numbers here, on ingress against the endpoint's own container ports, on egress
+against every endpoint's (ref §1.8, Cilium's named-port map).  A named entry's
+:class:`MapEntry` keeps the :class:`PolicyEntry` as written (``named`` set) and carries the
+resolved port in ``lo``/``hi``.
+
+The engine keeps maps current incrementally, as Cilium's ``MapChanges`` do: when a selector's
+selection gains or loses an identity, only that identity's keys change (:meth:`MapState.add`,
+:meth:`MapState.remove`); when a rule starts or stops selecting the endpoint, only that rule's
+entries are added or removed.  Entries are removed by the identity of their PolicyEntry
+object, which the engine creates once per rule.  ``count`` is the number of entries, kept by
+those methods (``len()`` recounts).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from cmesh.policy.resolve import PolicyEntry, SelectorPolicy
 from cmesh.policy.rule import Selector
-from cmesh.policy.types import Direction, PortRange, Protocol
+from cmesh.policy.types import Direction, Protocol
 
-NamedPorts = Callable[[str, Protocol], Iterable[int]]
+NamedPortSpec = tuple[str, str, int]  # (name, protocol, port)
+NamedPorts = tuple[NamedPortSpec, ...]  # sorted, without duplicates
+MapKey = tuple[Direction, int]
 
 
 @dataclass(frozen=True, slots=True)
 class MapEntry:
+    """One entry of a key: a protocol and inclusive port range, and the entry it came from."""
+
     protocol: Protocol
     lo: int
     hi: int
     entry: PolicyEntry
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.protocol, self.lo, self.hi, self.entry)))
+
+    def __hash__(self) -> int:  # computed once: lookups memoise decisions by their entries
+        return self._hash
+
+    def __reduce__(self) -> tuple[type[MapEntry], tuple[Any, ...]]:
+        return (MapEntry, (self.protocol, self.lo, self.hi, self.entry))
 
     def covers(self, protocol: Protocol, port: int) -> bool:
         if self.protocol is not Protocol.ANY and self.protocol is not protocol:
@@ -34,11 +59,68 @@ class MapEntry:
 
 
 class MapState:
-    def __init__(self) -> None:
-        self.keys: dict[tuple[Direction, int], list[MapEntry]] = defaultdict(list)
+    """The policy map of the endpoints of one identity with one set of named ports."""
+
+    def __init__(self, sp: SelectorPolicy | None = None, named_ports: NamedPorts = ()) -> None:
+        self.keys: dict[MapKey, list[MapEntry]] = {}
+        #: the SelectorPolicy the entries come from (``None`` for a hand-made map)
+        self.sp = sp
+        self.named_ports = named_ports
+        self.count = 0
+        #: decisions of :meth:`PolicyEngine.decide` by the entries that covered the flow; they
+        #: depend on nothing else but ``sp`` and the engine's settings, which clear it
+        self.memo: dict[Any, Any] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "keys": self.keys,
+            "sp": self.sp,
+            "named_ports": self.named_ports,
+            "count": self.count,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.memo = {}
+
+    def set_policy(self, sp: SelectorPolicy) -> None:
+        """The SelectorPolicy changed (the caller changes the entries to match)."""
+        self.sp = sp
+        self.memo.clear()
 
     def add(self, direction: Direction, ident: int, me: MapEntry) -> None:
-        self.keys[(direction, ident)].append(me)
+        self.add_entries(direction, (ident,), (me,))
+
+    def add_entries(
+        self, direction: Direction, idents: Iterable[int], mes: Sequence[MapEntry]
+    ) -> None:
+        """Add ``mes`` to the key of every identity in ``idents``."""
+        if not mes:
+            return
+        keys, n = self.keys, 0
+        for ident in idents:
+            lst = keys.get((direction, ident))
+            if lst is None:
+                keys[(direction, ident)] = list(mes)
+            else:
+                lst.extend(mes)
+            n += 1
+        self.count += n * len(mes)
+
+    def remove(self, direction: Direction, idents: Iterable[int], entry: PolicyEntry) -> None:
+        """Remove every MapEntry of ``entry`` (by identity) from the keys of ``idents``."""
+        keys = self.keys
+        for ident in idents:
+            lst = keys.get((direction, ident))
+            if lst is None:
+                continue
+            kept = [me for me in lst if me.entry is not entry]
+            if len(kept) != len(lst):
+                self.count -= len(lst) - len(kept)
+                if kept:
+                    keys[(direction, ident)] = kept
+                else:
+                    del keys[(direction, ident)]
 
     def candidates(
         self, direction: Direction, peer: int, protocol: Protocol, port: int
@@ -55,24 +137,38 @@ class MapState:
         return sum(len(v) for v in self.keys.values())
 
 
+def map_entries(e: PolicyEntry, named: Callable[[str, Protocol], Iterable[int]]) -> list[MapEntry]:
+    """The map entries of ``e``: one, or one per port a named port resolves to."""
+    if not e.named:
+        return [MapEntry(e.protocol, e.ports.lo, e.ports.hi, e)]
+    return [MapEntry(e.protocol, p, p, e) for p in sorted(set(named(e.named, e.protocol)))]
+
+
 def materialize(
     sp: SelectorPolicy,
     selections: Callable[[Selector], frozenset[int]],
-    ingress_named: NamedPorts,
-    egress_named: NamedPorts,
+    entries_of: Callable[[PolicyEntry], Sequence[MapEntry]],
+    named_ports: NamedPorts = (),
 ) -> MapState:
-    ms = MapState()
-    for e in sp.entries:
-        ids = selections(e.selector)
+    """The map of ``sp`` under the current ``selections``; ``entries_of`` gives each entry's
+    map entries (:func:`map_entries`, resolved for these endpoints' named ports)."""
+    ms = MapState(sp, named_ports)
+    keys, n = ms.keys, 0
+    for sel, entries in sp.by_selector.items():
+        ids = selections(sel)
         if not ids:
             continue
-        if e.named:
-            lookup = ingress_named if e.direction is Direction.INGRESS else egress_named
-            ranges = [PortRange(p, p) for p in sorted(set(lookup(e.named, e.protocol)))]
-        else:
-            ranges = [e.ports]
-        for rng in ranges:
-            me = MapEntry(e.protocol, rng.lo, rng.hi, e if not e.named else replace(e, ports=rng))
+        for e in entries:
+            mes = entries_of(e)
+            if not mes:
+                continue
+            d = e.direction
             for ident in ids:
-                ms.add(e.direction, ident, me)
+                lst = keys.get((d, ident))
+                if lst is None:
+                    keys[(d, ident)] = list(mes)
+                else:
+                    lst.extend(mes)
+            n += len(ids) * len(mes)
+    ms.count = n
     return ms

@@ -16,8 +16,9 @@ Semantics (ref §2.2-§2.6):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from cmesh.labels import WILDCARD
 from cmesh.policy.rule import L7, TLS, ICMPType, PolicyRule, RuleElement, Selector
@@ -43,6 +44,23 @@ class PolicyEntry:
     terminating_tls: TLS | None = None
     originating_tls: TLS | None = None
     log: str = ""
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash(self._fields()))
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            self.direction, self.selector, self.protocol, self.ports, self.named, self.deny,
+            self.l7, self.auth, self.origin, self.path, self.audit, self.server_names,
+            self.terminating_tls, self.originating_tls, self.log,
+        )  # fmt: skip
+
+    def __hash__(self) -> int:  # computed once: entries key lookup memos
+        return self._hash
+
+    def __reduce__(self) -> tuple[type[PolicyEntry], tuple[Any, ...]]:
+        return (PolicyEntry, self._fields())  # through __init__: hashes differ per process
 
     @property
     def l3_wildcard(self) -> bool:
@@ -61,6 +79,12 @@ class SelectorPolicy:
     deny_by_default: dict[Direction, tuple[PolicyRef, ...]]
     #: audited rules that would put each direction into default deny
     audit_deny_by_default: dict[Direction, tuple[PolicyRef, ...]]
+    #: the entries of each peer selector, in order (what a change of its selection touches)
+    by_selector: dict[Selector, tuple[PolicyEntry, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    #: whether an audited rule is among ``rules`` (lookups then decide twice, ref §2.12)
+    has_audit: bool = field(default=False, compare=False, repr=False)
 
     def default_deny(self, direction: Direction, *, include_audit: bool = False) -> bool:
         if self.deny_by_default[direction]:
@@ -72,7 +96,13 @@ class SelectorPolicy:
 
     @property
     def selectors(self) -> set[Selector]:
-        return {e.selector for e in self.entries}
+        return set(self.by_selector) if self.by_selector else {e.selector for e in self.entries}
+
+
+def rule_entries(rule: PolicyRule) -> tuple[PolicyEntry, ...]:
+    """The entries of one rule, in element order: they do not depend on the subject, so the
+    engine computes them once per rule and distils by concatenation."""
+    return tuple(pe for e in rule.elements for pe in _element_entries(rule, e))
 
 
 def _element_entries(rule: PolicyRule, e: RuleElement) -> list[PolicyEntry]:
@@ -125,24 +155,39 @@ def _element_entries(rule: PolicyRule, e: RuleElement) -> list[PolicyEntry]:
     ]
 
 
-def distill(rules: Iterable[PolicyRule]) -> SelectorPolicy:
-    """The SelectorPolicy of an identity selected by exactly ``rules``."""
-    rules = tuple(sorted(rules, key=lambda r: r.ref))
+def distill(
+    rules: Iterable[PolicyRule],
+    entries_of: Callable[[PolicyRule], Sequence[PolicyEntry]] = rule_entries,
+) -> SelectorPolicy:
+    """The SelectorPolicy of an identity selected by exactly ``rules``.
+
+    ``entries_of`` gives a rule's entries (:func:`rule_entries`, or the engine's copy of it)."""
+    ordered = sorted(rules, key=_order)
     entries: list[PolicyEntry] = []
     dd: dict[Direction, list[PolicyRef]] = {Direction.INGRESS: [], Direction.EGRESS: []}
     add: dict[Direction, list[PolicyRef]] = {Direction.INGRESS: [], Direction.EGRESS: []}
-    for r in rules:
-        for d in Direction:
-            if r.default_deny(d):
-                (add if r.audit else dd)[d].append(r.ref)
-        for e in r.elements:
-            entries.extend(_element_entries(r, e))
+    for r in ordered:
+        if r.default_deny_ingress:
+            (add if r.audit else dd)[Direction.INGRESS].append(r.ref)
+        if r.default_deny_egress:
+            (add if r.audit else dd)[Direction.EGRESS].append(r.ref)
+        entries.extend(entries_of(r))
+    by_selector: dict[Selector, list[PolicyEntry]] = {}
+    for pe in entries:
+        by_selector.setdefault(pe.selector, []).append(pe)
     return SelectorPolicy(
-        rules,
+        tuple(ordered),
         tuple(entries),
         {d: tuple(v) for d, v in dd.items()},
         {d: tuple(v) for d, v in add.items()},
+        {sel: tuple(v) for sel, v in by_selector.items()},
+        any(r.audit for r in ordered),
     )
+
+
+def _order(rule: PolicyRule) -> tuple[str, str, str, int, str]:
+    ref = rule.ref  # PolicyRef order, as a plain tuple: compared in C, not by dataclass __lt__
+    return (ref.kind, ref.namespace, ref.name, ref.rule, ref.source)
 
 
 def icmp_key(ic: ICMPType) -> tuple[Protocol, int]:

@@ -17,21 +17,63 @@ from cmesh.l7.rules import DNSRule, HTTPRule
 from cmesh.labels import EndpointSelector
 from cmesh.policy.types import Direction, PolicyRef, PortRange, Protocol
 
+#: A parsed prefix: (address bits, 32 or 128; the network as an integer; the prefix length).
+Prefix = tuple[int, int, int]
+
+
+def parse_prefix(text: str) -> Prefix:
+    """``10.0.0.0/8`` → ``(32, 167772160, 8)``; a bare address is a /32 (or /128).
+
+    >>> parse_prefix("10.0.0.0/8"), parse_prefix("2001:db8::1")[::2]
+    ((32, 167772160, 8), (128, 128))
+    """
+    net = ipaddress.ip_network(text, strict=False)
+    return (net.max_prefixlen, int(net.network_address), net.prefixlen)
+
+
+def prefix_within(inner: Prefix, outer: Prefix) -> bool:
+    """Is every address of ``inner`` in ``outer``?
+
+    >>> prefix_within(parse_prefix("10.1.0.0/16"), parse_prefix("10.0.0.0/8"))
+    True
+    >>> prefix_within(parse_prefix("10.0.0.0/8"), parse_prefix("10.1.0.0/16"))
+    False
+    """
+    bits, value, length = outer
+    return inner[0] == bits and inner[2] >= length and (inner[1] ^ value) >> (bits - length) == 0
+
 
 @dataclass(frozen=True, slots=True, order=True)
 class CIDRSelector:
-    """A CIDR peer: ``prefix`` minus ``excepts`` (ref §1.5).  Matches CIDR identities only."""
+    """A CIDR peer: ``prefix`` minus ``excepts`` (ref §1.5).  Matches CIDR identities only.
+
+    The prefixes are parsed once, on construction (an invalid one cannot exist)."""
 
     prefix: str
     excepts: tuple[str, ...] = ()
+    _outer: Prefix = field(init=False, repr=False, compare=False)
+    _inner: tuple[Prefix, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_outer", parse_prefix(self.prefix))
+        object.__setattr__(self, "_inner", tuple(parse_prefix(e) for e in self.excepts))
+
+    def __reduce__(self) -> tuple[type[CIDRSelector], tuple[str, tuple[str, ...]]]:
+        return (CIDRSelector, (self.prefix, self.excepts))
+
+    @property
+    def prefix_length(self) -> int:
+        return self._outer[2]
+
+    def contains(self, other: Prefix) -> bool:
+        """Does this selector cover every address of ``other`` (a CIDR identity's prefix)?"""
+        if not prefix_within(other, self._outer):
+            return False
+        return not any(prefix_within(other, e) for e in self._inner)
 
     def contains_prefix(self, other: str) -> bool:
-        """Does this selector cover every address of ``other`` (a CIDR identity's prefix)?"""
-        net = ipaddress.ip_network(self.prefix)
-        q = ipaddress.ip_network(other)
-        if q.version != net.version or not q.subnet_of(net):  # type: ignore[arg-type]
-            return False
-        return not any(q.subnet_of(ipaddress.ip_network(e)) for e in self.excepts)  # type: ignore[arg-type]
+        """:meth:`contains` for a prefix written as text."""
+        return self.contains(parse_prefix(other))
 
     def __str__(self) -> str:
         return self.prefix + (f" except {','.join(self.excepts)}" if self.excepts else "")
@@ -142,6 +184,28 @@ class PolicyRule:
     log: str = ""
     description: str = ""
     labels: tuple[str, ...] = field(default=())
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Rules key the engine's tables (sets of selecting rules, per-rule entries); hashing
+        # the whole tree on every probe would dominate, so the hash is computed once.
+        object.__setattr__(
+            self,
+            "_hash",
+            hash((self.ref, self.subject, self.elements, self.default_deny_ingress,
+                  self.default_deny_egress, self.audit, self.log, self.description, self.labels)),
+        )  # fmt: skip
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __reduce__(self) -> tuple[type[PolicyRule], tuple[Any, ...]]:
+        # Unpickle through __init__: string hashes differ between processes.
+        return (
+            PolicyRule,
+            (self.ref, self.subject, self.elements, self.default_deny_ingress,
+             self.default_deny_egress, self.audit, self.log, self.description, self.labels),
+        )  # fmt: skip
 
     def elements_for(self, direction: Direction) -> tuple[RuleElement, ...]:
         return tuple(e for e in self.elements if e.direction is direction)

@@ -1,27 +1,38 @@
 """The SelectorCache: which identities each selector selects, kept current incrementally.
 
-Mirrors ``pkg/policy/selectorcache.go``.  Identities (local, remote, reserved, CIDR) are indexed
-by label so that a label selector is answered by set intersections instead of a scan: every
-``In`` requirement narrows the candidates through the index, and only the remaining
-requirements (``NotIn``, ``DoesNotExist``, …) are checked per candidate.  When an identity
-appears or disappears, only selectors that could match it are re-evaluated, and the caller is
-told which selectors changed.
+Mirrors ``pkg/policy/selectorcache.go``.  Two indexes make it incremental both ways:
 
-The wildcard selector selects the wildcard identity ``0``, as in Cilium's policy maps.
+* identities (local, remote, reserved, CIDR) are indexed by label, so that a new label
+  selector is answered by set intersections instead of a scan: every ``In`` requirement
+  narrows the candidates through the index, and only the remaining requirements (``NotIn``,
+  ``DoesNotExist``, …) are checked per candidate;
+* selectors are indexed by one label they require (the ``In`` value or ``Exists`` key with the
+  fewest identities when the selector is registered), so that when an identity appears,
+  changes or disappears only the selectors that could select it are checked — those indexed
+  under one of its labels, those with no ``In``/``Exists`` requirement, CIDR selectors for a
+  CIDR identity (and ``world``), FQDN selectors for an FQDN identity.
+
+Identity changes return what changed as ``{selector: selects the identity now}``, which the
+engine turns into policy-map changes.  The wildcard selector selects the wildcard identity
+``0``, as in Cilium's policy maps.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cmesh.labels import SOURCE_ANY, EndpointSelector, Labels
 from cmesh.labels.selector import Operator
-from cmesh.policy.rule import CIDRSelector, FQDNSelector, Selector
+from cmesh.policy.rule import CIDRSelector, FQDNSelector, Prefix, Selector, parse_prefix
 
 WILDCARD_ID = 0
+WORLD_ID = 2
+
+#: For one identity: each selector whose selection changed, and whether it now selects it.
+SelectionChanges = dict[Selector, bool]
+_IndexKey = tuple[str, str] | str  # (key, value) of an In requirement, or an Exists key
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,33 +53,43 @@ class SelectorCache:
         self._by_skv: dict[tuple[str, str, str], set[int]] = defaultdict(set)
         self._by_key: dict[str, set[int]] = defaultdict(set)
         self._by_skey: dict[tuple[str, str], set[int]] = defaultdict(set)
-        self._cidr_ids: dict[int, ipaddress.IPv4Network | ipaddress.IPv6Network] = {}
+        self._cidr_ids: dict[int, Prefix] = {}
         self._fqdn_ids: set[int] = set()
         self.selections: dict[Selector, frozenset[int]] = {}
         self._users: dict[Selector, int] = defaultdict(int)
+        # selectors by one label they require (see the module docstring)
+        self._sel_index: dict[_IndexKey, set[EndpointSelector]] = defaultdict(set)
+        self._sel_key: dict[EndpointSelector, _IndexKey | None] = {}
+        self._sel_rest: set[EndpointSelector] = set()  # no In/Exists requirement
+        self._cidr_sels: set[CIDRSelector] = set()
+        self._fqdn_sels: set[FQDNSelector] = set()
 
     # -- identities ----------------------------------------------------------------------
-    def upsert_identity(self, info: IdentityInfo) -> set[Selector]:
+    def upsert_identity(self, info: IdentityInfo) -> SelectionChanges:
         """Add or replace an identity; returns the selectors whose selection changed."""
         old = self.identities.get(info.id)
         if old is not None:
             if old == info:
-                return set()
+                return {}
             self._unindex(old)
         self.identities[info.id] = info
         self._index(info)
-        return self._reevaluate(info.id)
+        cands = self._candidates(info)
+        if old is not None:
+            cands |= self._candidates(old)
+        return self._reevaluate(info, cands)
 
-    def remove_identity(self, ident: int) -> set[Selector]:
+    def remove_identity(self, ident: int) -> SelectionChanges:
         old = self.identities.pop(ident, None)
         if old is None:
-            return set()
+            return {}
         self._unindex(old)
-        changed = set()
-        for sel, ids in self.selections.items():
-            if ident in ids:
+        changed: SelectionChanges = {}
+        for sel in self._candidates(old):
+            ids = self.selections.get(sel)
+            if ids is not None and ident in ids:
                 self.selections[sel] = ids - {ident}
-                changed.add(sel)
+                changed[sel] = False
         return changed
 
     def _index(self, info: IdentityInfo) -> None:
@@ -78,7 +99,7 @@ class SelectorCache:
             self._by_key[lb.key].add(info.id)
             self._by_skey[(lb.source, lb.key)].add(info.id)
         if info.cidr:
-            self._cidr_ids[info.id] = ipaddress.ip_network(info.cidr)
+            self._cidr_ids[info.id] = parse_prefix(info.cidr)
         if info.fqdns:
             self._fqdn_ids.add(info.id)
 
@@ -91,17 +112,35 @@ class SelectorCache:
         self._cidr_ids.pop(info.id, None)
         self._fqdn_ids.discard(info.id)
 
-    def _reevaluate(self, ident: int) -> set[Selector]:
-        info = self.identities[ident]
-        changed = set()
-        for sel, ids in self.selections.items():
+    def _candidates(self, info: IdentityInfo) -> set[Selector]:
+        """Registered selectors that could select ``info`` (a superset of those that do)."""
+        out: set[Selector] = set(self._sel_rest)
+        index = self._sel_index
+        for lb in info.labels.labels():
+            for k in ((lb.key, lb.value), lb.key):
+                sels = index.get(k)
+                if sels:
+                    out |= sels
+        if info.cidr or info.id == WORLD_ID:
+            out |= self._cidr_sels
+        if info.fqdns:
+            out |= self._fqdn_sels
+        return out
+
+    def _reevaluate(self, info: IdentityInfo, cands: Iterable[Selector]) -> SelectionChanges:
+        ident = info.id
+        changed: SelectionChanges = {}
+        for sel in cands:
+            ids = self.selections.get(sel)
+            if ids is None:
+                continue
             hit = self._matches_one(sel, info)
             if hit and ident not in ids:
                 self.selections[sel] = ids | {ident}
-                changed.add(sel)
+                changed[sel] = True
             elif not hit and ident in ids:
                 self.selections[sel] = ids - {ident}
-                changed.add(sel)
+                changed[sel] = False
         return changed
 
     # -- selectors -----------------------------------------------------------------------
@@ -112,13 +151,62 @@ class SelectorCache:
         if got is None:
             got = self._select(sel)
             self.selections[sel] = got
+            self._index_selector(sel)
         return got
 
-    def remove_selector(self, sel: Selector) -> None:
+    def remove_selector(self, sel: Selector) -> bool:
+        """Drop a user of ``sel``; returns whether that was the last (the cache forgets it)."""
         self._users[sel] -= 1
-        if self._users[sel] <= 0:
-            self._users.pop(sel, None)
-            self.selections.pop(sel, None)
+        if self._users[sel] > 0:
+            return False
+        self._users.pop(sel, None)
+        if self.selections.pop(sel, None) is not None:
+            self._unindex_selector(sel)
+        return True
+
+    def _index_selector(self, sel: Selector) -> None:
+        if isinstance(sel, CIDRSelector):
+            self._cidr_sels.add(sel)
+        elif isinstance(sel, FQDNSelector):
+            self._fqdn_sels.add(sel)
+        elif not sel.is_wildcard:  # the wildcard selects identity 0, whatever identities do
+            key = self._index_key(sel)
+            self._sel_key[sel] = key
+            if key is None:
+                self._sel_rest.add(sel)
+            else:
+                self._sel_index[key].add(sel)
+
+    def _unindex_selector(self, sel: Selector) -> None:
+        if isinstance(sel, CIDRSelector):
+            self._cidr_sels.discard(sel)
+        elif isinstance(sel, FQDNSelector):
+            self._fqdn_sels.discard(sel)
+        elif sel in self._sel_key:
+            key = self._sel_key.pop(sel)
+            if key is None:
+                self._sel_rest.discard(sel)
+            else:
+                self._sel_index[key].discard(sel)
+                if not self._sel_index[key]:
+                    del self._sel_index[key]
+
+    def _index_key(self, sel: EndpointSelector) -> _IndexKey | None:
+        """The required label to index ``sel`` under: the one fewest identities carry now.
+
+        An ``In`` requirement is indexed under each of its values (any of them may match)."""
+        best: tuple[int, _IndexKey] | None = None
+        for r in sel.requirements:
+            if r.op is Operator.IN and len(r.values) == 1:
+                (value,) = r.values
+                n = len(self._by_kv.get((r.key, value), ()))
+                if best is None or n < best[0]:
+                    best = (n, (r.key, value))
+            elif r.op is Operator.EXISTS or r.op is Operator.IN:
+                n = len(self._by_key.get(r.key, ()))
+                if best is None or n < best[0]:
+                    best = (n, r.key)
+        return best[1] if best is not None else None
 
     def get(self, sel: Selector) -> frozenset[int]:
         got = self.selections.get(sel)
@@ -130,13 +218,10 @@ class SelectorCache:
                 return frozenset([WILDCARD_ID])
             return frozenset(self._select_labels(sel))
         if isinstance(sel, CIDRSelector):
-            return frozenset(
-                i for i in self._cidr_ids if self._matches_one(sel, self.identities[i])
-            ) | (
-                frozenset([2])
-                if ipaddress.ip_network(sel.prefix).prefixlen == 0 and 2 in self.identities
-                else frozenset()
-            )
+            out = {i for i, p in self._cidr_ids.items() if sel.contains(p)}
+            if sel.prefix_length == 0 and WORLD_ID in self.identities:
+                out.add(WORLD_ID)
+            return frozenset(out)
         return frozenset(i for i in self._fqdn_ids if self._matches_one(sel, self.identities[i]))
 
     def _select_labels(self, sel: EndpointSelector) -> set[int]:
@@ -168,14 +253,14 @@ class SelectorCache:
             return set(pool)
         return {i for i in pool if all(r.matches(self.identities[i].labels) for r in rest)}
 
-    @staticmethod
-    def _matches_one(sel: Selector, info: IdentityInfo) -> bool:
+    def _matches_one(self, sel: Selector, info: IdentityInfo) -> bool:
         if isinstance(sel, EndpointSelector):
             return not sel.is_wildcard and sel.matches(info.labels)
         if isinstance(sel, CIDRSelector):
-            if info.cidr:
-                return sel.contains_prefix(info.cidr)
-            return info.id == 2 and ipaddress.ip_network(sel.prefix).prefixlen == 0
+            prefix = self._cidr_ids.get(info.id)
+            if prefix is not None:
+                return sel.contains(prefix)
+            return info.id == WORLD_ID and sel.prefix_length == 0
         if isinstance(sel, FQDNSelector):
             from cmesh.l7.dns import name_or_pattern_matches
 

@@ -2,6 +2,10 @@
 
 Names and numbers are Cilium's and Hubble's (ref §2.5, §4.1), so they print the way a Cilium
 user reads them.  This module imports nothing else of cmesh.
+
+The enums hash by identity (``object.__hash__``, a C slot) instead of ``Enum.__hash__`` (a
+Python call hashing the member's name): members are singletons compared by identity, so the
+two agree, and ``(Direction, identity)`` is the key of every policy-map probe.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from dataclasses import dataclass
 
 
 class Direction(enum.Enum):
+    __hash__ = object.__hash__
+
     INGRESS = "ingress"
     EGRESS = "egress"
 
@@ -22,6 +28,8 @@ class Direction(enum.Enum):
 
 class Protocol(enum.Enum):
     """L4 protocols a policy key can name.  ``ANY`` in a key means every protocol (L3-only)."""
+
+    __hash__ = object.__hash__
 
     TCP = "TCP"
     UDP = "UDP"
@@ -50,6 +58,8 @@ ANY_L4 = (Protocol.TCP, Protocol.UDP, Protocol.SCTP)
 class Verdict(enum.Enum):
     """Hubble's flow verdicts (ref §4.1)."""
 
+    __hash__ = object.__hash__
+
     VERDICT_UNKNOWN = 0
     FORWARDED = 1
     DROPPED = 2
@@ -62,6 +72,8 @@ class Verdict(enum.Enum):
 
 class DropReason(enum.Enum):
     """Drop reasons used by the policy engine and datapath, with Hubble's numbers (ref §4.1)."""
+
+    __hash__ = object.__hash__
 
     DROP_REASON_UNKNOWN = 0
     POLICY_DENIED = 133
@@ -89,6 +101,8 @@ _DROP_TEXT = {
 
 class MatchType(enum.Enum):
     """``policy_match_type`` of policy-verdict events (``pkg/monitor/api/types.go``)."""
+
+    __hash__ = object.__hash__
 
     NONE = 0
     L3_ONLY = 1
