@@ -150,9 +150,9 @@ def test_diff_groups_changes_by_the_policy_that_causes_them(cmesh: Cmesh, tmp_pa
 def test_guide_intent_spec_passes_with_junit(cmesh: Cmesh, tmp_path: Path):
     junit = tmp_path / "junit.xml"
     res = cmesh("test", SPEC, "--manifests", MESH, "--junit-file", str(junit))
-    assert res.output.strip().endswith("16 passed, 0 failed")
+    assert res.output.strip().endswith("17 passed, 0 failed")
     suite = ET.parse(junit).getroot().find("testsuite")
-    assert suite is not None and suite.get("failures") == "0" and suite.get("tests") == "16"
+    assert suite is not None and suite.get("failures") == "0" and suite.get("tests") == "17"
 
 
 def test_broken_policy_fails_the_spec_with_the_flow_and_why_ref_1_14(cmesh: Cmesh, tmp_path: Path):
@@ -296,7 +296,7 @@ def guide_home(two_clusters: Cmesh) -> Cmesh:
 def test_home_commands_on_the_guide_clusters(guide_home: Cmesh):
     cmesh = guide_home
     res = cmesh("test", SPEC)
-    assert res.output.strip().endswith("16 passed, 0 failed")
+    assert res.output.strip().endswith("17 passed, 0 failed")
     out = cmesh("policy", "list", "--all-clusters").output
     assert (
         "cluster-2/default/frontend[Deployment] => cluster-1/default/payment[Deployment] : TCP 8080"

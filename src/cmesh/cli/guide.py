@@ -525,6 +525,27 @@ class Guide:
             "exec",
             "--context",
             C1,
+            self.pod(C1, "app=api,region=us-west-2"),
+            "--",
+            "nc",
+            "-z",
+            "-v",
+            "-w",
+            "3",
+            self.pod_ip(C2, "app=database"),
+            "5432",
+        )
+        w.check(
+            "cross-region api -> the other cluster's database",
+            "blocked",
+            "the ingressDeny names the cluster key, so it covers every cluster",
+            "connected" if r.rc == 0 else "timed out",
+            r.rc != 0,
+        )
+        r = w.cmd(
+            "exec",
+            "--context",
+            C1,
             fe,
             "--",
             "dig",
