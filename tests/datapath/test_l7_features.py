@@ -342,3 +342,42 @@ def test_per_policy_audit_counts_only_what_enforcing_it_would_change_ref_2_6_ref
     curl_paths(mesh, "/public/a", "/admin")
     assert l7_requests(mesh) == {}
     assert not flows(mesh, "cluster-1", "--verdict", "AUDIT")
+
+
+AUDITED_DNS = """\
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata:
+  name: dns-audited
+  namespace: default
+  annotations: {policy.cilium.io/audit-mode: "true"}
+spec:
+  endpointSelector: {matchLabels: {app: client}}
+  egress:
+  - toEndpoints: [{matchLabels: {io.kubernetes.pod.namespace: kube-system, k8s-app: kube-dns}}]
+    toPorts:
+    - ports: [{port: "53", protocol: ANY}]
+      rules: {dns: [{matchPattern: "**.cluster.local"}]}
+"""
+
+
+def test_per_policy_audit_of_dns_rules_reports_the_query_and_answers_it_ref_2_12(
+    mesh: Cmesh, tmp_path: Path
+) -> None:
+    """An audited DNS rule: a query it would refuse is answered (the audited policy is not
+    enforced) and its DNS request flow is AUDIT; a query it allows is FORWARDED."""
+    apply(mesh, tmp_path, AUDITED_DNS)
+    mesh("dns", "add", "example.org", "198.51.100.7")
+    out = ex(mesh, "default/client", "dig", "+short", "example.org")
+    assert out.exit_code == 0 and out.stdout.strip() == "198.51.100.7"
+    ok = ex(mesh, "default/client", "dig", "+short", "secure-service.default.svc.cluster.local")
+    assert ok.exit_code == 0 and ok.stdout.strip()
+    got = {
+        f["l7"]["dns"]["query"]: f["verdict"]
+        for f in flows(mesh, "cluster-1", "--type", "l7", "--from-pod", "default/client")
+        if f["l7"].get("type") == "REQUEST"
+    }
+    assert got == {
+        "example.org.": "AUDIT",
+        "secure-service.default.svc.cluster.local.": "FORWARDED",
+    }

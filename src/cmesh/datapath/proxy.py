@@ -138,7 +138,7 @@ def redirect(
     sim.emit(cluster, as_trace(base, TracePoint.TO_PROXY, direction, proxy_port=PROXY_PORT))
     conn.proxied.append(cluster)
     if isinstance(req, DNSQuery):
-        return _dns_proxy(sim, conn, d.l7 or (), cluster, base, direction)
+        return _dns_proxy(sim, conn, d.l7 or (), cluster, base, direction, d.l7_audit)
     assert isinstance(req, HTTPCall)
     if req.tls is not None and tls_entries:
         names = [n for e in tls_entries for n in e.server_names]
@@ -211,14 +211,21 @@ def _dns_proxy(
     cluster: str,
     base: Flow,
     direction: TrafficDirection,
+    l7_audit: tuple[L7, ...] | None = None,
 ) -> bool:
+    """The DNS proxy: a query no rule allows is refused; one only audited rules would refuse
+    passes as AUDIT (per-policy audit, ref §2.12)."""
     q = conn.request
     assert isinstance(q, DNSQuery)
-    rules = [r for l7 in l7s for r in l7.dns]
     name = q.name if q.name.endswith(".") else q.name + "."
-    allowed = not rules or any(
-        name_or_pattern_matches(r.match_name, r.match_pattern, name) for r in rules
-    )
+
+    def allows(l7s: tuple[L7, ...]) -> bool:
+        rules = [r for l7 in l7s for r in l7.dns]
+        return not rules or any(
+            name_or_pattern_matches(r.match_name, r.match_pattern, name) for r in rules
+        )
+
+    allowed = allows(l7s)
     rec = DNS(query=name, qtypes=(q.qtype,), observation_source="proxy")
     if not allowed:
         rcode = sim.mesh.dns_reject.get(cluster, sim.dns_reject)
@@ -241,7 +248,11 @@ def _dns_proxy(
         conn.response = DNSResponse(rcode, by="proxy")
         conn.l7_verdict = "DROPPED"
         return True
-    sim.emit(cluster, as_l7(base, rec, L7FlowType.REQUEST, direction))
+    verdict = Verdict.FORWARDED
+    if l7_audit is not None and not allows(l7_audit):
+        verdict = Verdict.AUDIT
+        conn.l7_verdict = "AUDIT"
+    sim.emit(cluster, as_l7(base, rec, L7FlowType.REQUEST, direction, verdict=verdict))
     return False
 
 

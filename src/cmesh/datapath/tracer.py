@@ -98,11 +98,16 @@ def find_service(mesh: Mesh, cluster: str, namespace: str, name: str) -> Peer:
 
 
 def backend_peer(mesh: Mesh, b: Backend) -> Peer:
-    """The pod behind a backend address (its own cluster's endpoint), or the bare address."""
+    """The pod behind a backend address (its own cluster's endpoint), the node (the
+    ``kubernetes`` Service's backend is the apiserver on the control plane, ref §1.4), or the
+    bare address."""
     ep = mesh.views[b.cluster].by_ip.get(b.ip) if b.cluster in mesh.views else None
     if ep is not None:
         return Peer(PeerKind.POD, b.ip, b.cluster, endpoint=ep)
-    return Peer(PeerKind.WORLD, b.ip, b.cluster)
+    node = mesh.node_at(b.ip)
+    if node is not None:
+        return Peer(PeerKind.NODE, b.ip, node[0], node=node[1])
+    return Peer(PeerKind.WORLD, b.ip, b.cluster, names=mesh.names_of(b.ip))
 
 
 def translate(
