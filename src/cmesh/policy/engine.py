@@ -35,12 +35,13 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from cmesh.identity import ReservedIdentity
 from cmesh.labels import EndpointSelector
 from cmesh.policy.cidridentity import CIDRIdentities
-from cmesh.policy.lookup import Decision, Settings, covering, decide_entries, early_decision
+from cmesh.policy.lookup import Decision, Settings, decide_entries, early_decision
 from cmesh.policy.mapstate import MapEntry, MapState, NamedPorts, NamedPortSpec, materialize
 from cmesh.policy.repository import PolicyKey, Repository, cidr_prefixes, peer_selectors
-from cmesh.policy.resolve import PolicyEntry, SelectorPolicy, distill, rule_entries
+from cmesh.policy.resolve import PolicyEntry, SelectorPolicy, derive, distill, rule_entries
 from cmesh.policy.rule import PolicyRule, Selector
 from cmesh.policy.selectorcache import IdentityInfo, SelectionChanges, SelectorCache
 from cmesh.policy.types import Direction, Protocol
@@ -48,6 +49,8 @@ from cmesh.policy.types import Direction, Protocol
 __all__ = ["NamedPortSpec", "NamedPorts", "PolicyEngine", "named_ports_key"]
 
 MapID = tuple[int, NamedPorts]  # (identity, the named ports of its endpoints)
+_HOST = int(ReservedIdentity.HOST)
+_ANY = Protocol.ANY
 _NO_RULES: frozenset[PolicyRule] = frozenset()
 
 
@@ -63,25 +66,25 @@ class PolicyEngine:
 
     def __init__(self, cluster: str, settings: Settings | None = None) -> None:
         self.cluster = cluster
-        self._settings = settings or Settings()
         self.cache = SelectorCache()
         self.repo = Repository()
         self.local: set[int] = set()
         self.endpoint_audit: set[int] = set()
-        self._named_own: dict[int, NamedPorts] = {}  # identity -> its endpoints' named ports
-        self._variants: dict[
-            int, tuple[NamedPorts, ...]
-        ] = {}  # ... each endpoint's, if they differ
+        # identity -> its endpoints' named ports; and each endpoint's, when they differ
+        self._named_own: dict[int, NamedPorts] = {}
+        self._variants: dict[int, tuple[NamedPorts, ...]] = {}
         self._named_all: Counter[NamedPortSpec] = Counter()
         self._rule_entries: dict[PolicyRule, tuple[PolicyEntry, ...]] = {}
-        self._fixed: dict[int, tuple[MapEntry, ...]] = {}  # id(entry) -> its map entry (no name)
+        self._fixed: dict[int, tuple[MapEntry, ...]] = {}  # id(entry) -> its map entries
         self._by_subject: dict[EndpointSelector, set[PolicyRule]] = {}
         self._subject_rules: dict[int, frozenset[PolicyRule]] = {}
         self._sp_cache: dict[frozenset[PolicyRule], SelectorPolicy] = {}
         self._sp_users: Counter[frozenset[PolicyRule]] = Counter()
         self._maps: dict[int, dict[NamedPorts, MapState]] = {}
+        self._default: dict[int, MapState] = {}  # identity -> the map of its named ports
         self._sel_maps: dict[Selector, set[MapID]] = {}
         self._cidr = CIDRIdentities()
+        self.settings = settings or Settings()
 
     # -- pickling (the view cache) -------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
@@ -106,6 +109,7 @@ class PolicyEngine:
     @settings.setter
     def settings(self, value: Settings) -> None:
         self._settings = value
+        self._early = value.enforcement == "never" or value.allow_localhost in ("auto", "always")
         for maps in self._maps.values():
             for ms in maps.values():
                 ms.memo.clear()
@@ -145,7 +149,7 @@ class PolicyEngine:
         old = self._subject_rules.pop(ident, None)
         if old is not None:
             self._release_policy(old)
-        self._maps.pop(ident, None)
+        self._drop_maps(ident)
 
     def identity(self, ident: int) -> IdentityInfo | None:
         return self.cache.identities.get(ident)
@@ -170,7 +174,7 @@ class PolicyEngine:
             self._variants[ident] = variants
         else:
             self._variants.pop(ident, None)
-        self._maps.pop(ident, None)  # its own ingress named ports: built again on next use
+        self._drop_maps(ident)  # its own ingress named ports: built again on next use
         if union != old:
             self._named_all.subtract(old)
             self._named_all.update(union)
@@ -238,6 +242,8 @@ class PolicyEngine:
         self._cidr.ref(cidr_prefixes(r), -1)
 
     def _fix(self, entries: Iterable[PolicyEntry]) -> None:
+        """Make the map entries of ``entries`` that do not depend on the endpoint; an egress
+        named port's are made when first needed (and again when named ports change)."""
         for e in entries:
             if not e.named:
                 self._fixed[id(e)] = (MapEntry(e.protocol, e.ports.lo, e.ports.hi, e),)
@@ -309,15 +315,20 @@ class PolicyEngine:
             return
         self._subject_rules[ident] = rules
         self._sp_users[rules] += 1
-        if old is not None:
-            self._release_policy(old)
         maps = self._maps.get(ident)
         if maps:
-            sp = self.selector_policy(ident)
             gone = old - rules if old is not None else _NO_RULES
             came = rules - old if old is not None else rules
+            sp = self._sp_cache.get(rules)
+            if sp is None:
+                before = self._sp_cache.get(old) if old is not None else None
+                get = self._rule_entries.__getitem__
+                sp = derive(before, gone, came, get) if before else distill(rules, get)
+                self._sp_cache[rules] = sp
             for variant, ms in maps.items():
                 self._change_rules(ident, variant, ms, sp, gone, came)
+        if old is not None:
+            self._release_policy(old)
 
     def _release_policy(self, rules: frozenset[PolicyRule]) -> None:
         self._sp_users[rules] -= 1
@@ -346,9 +357,12 @@ class PolicyEngine:
         proto = e.protocol.value
         if e.direction is Direction.INGRESS:
             ports = {p for n, pr, p in named_ports if n == e.named and pr == proto}
-        else:
-            ports = {p for (n, pr, p), c in self._named_all.items() if n == e.named and pr == proto}
-        return tuple(MapEntry(e.protocol, p, p, e) for p in sorted(ports))
+            return tuple(MapEntry(e.protocol, p, p, e) for p in sorted(ports))
+        # Egress: the same for every map until the cluster's named ports change.
+        ports = {p for (n, pr, p) in self._named_all if n == e.named and pr == proto}
+        fixed = tuple(MapEntry(e.protocol, p, p, e) for p in sorted(ports))
+        self._fixed[id(e)] = fixed
+        return fixed
 
     def _change_rules(
         self,
@@ -395,6 +409,10 @@ class PolicyEngine:
     def _resolve_egress_named(self, names: set[str]) -> None:
         """The cluster's named ports ``names`` changed: resolve egress named entries again."""
         get = self.cache.get
+        for entries in self._rule_entries.values():
+            for e in entries:
+                if e.named and e.direction is Direction.EGRESS:
+                    self._fixed.pop(id(e), None)
         for maps in self._maps.values():
             for variant, ms in maps.items():
                 for e in ms.sp.entries if ms.sp else ():
@@ -403,6 +421,10 @@ class PolicyEngine:
                         if ids:
                             ms.remove(e.direction, ids, e)
                             ms.add_entries(e.direction, ids, self._entries_of(e, variant))
+
+    def _drop_maps(self, ident: int) -> None:
+        self._maps.pop(ident, None)
+        self._default.pop(ident, None)
 
     def map_state(self, ident: int, named_ports: Iterable[NamedPortSpec] | None = None) -> MapState:
         """The policy map of the endpoints of ``ident`` whose named ports are ``named_ports``
@@ -415,6 +437,8 @@ class PolicyEngine:
             sp = self.selector_policy(ident)
             ms = materialize(sp, self.cache.get, lambda e: self._entries_of(e, variant), variant)
             self._maps.setdefault(ident, {})[variant] = ms
+            if variant == self._named_own.get(ident, ()):
+                self._default[ident] = ms
             mid = (ident, variant)
             for sel in sp.by_selector:
                 self._sel_maps.setdefault(sel, set()).add(mid)
@@ -452,26 +476,49 @@ class PolicyEngine:
         on nothing else but the map's SelectorPolicy and the settings, which clear the memo.
         """
         settings = self._settings
-        early = early_decision(direction, peer, settings)
-        if early is not None:
-            return early
-        maps = self._maps.get(subject)
-        ms = None
-        if maps is not None:
-            if named_ports is None:
-                ms = maps.get(self._named_own.get(subject, ()))
-            elif isinstance(named_ports, tuple):
-                ms = maps.get(named_ports)  # type: ignore[arg-type]
+        if self._early and (
+            settings.enforcement == "never" or (peer == _HOST and direction is Direction.INGRESS)
+        ):
+            early = early_decision(direction, peer, settings)
+            if early is not None:
+                return early
+        if named_ports is None:
+            ms = self._default.get(subject)
+        else:
+            maps = self._maps.get(subject)
+            ms = maps.get(named_ports) if maps and type(named_ports) is tuple else None
         if ms is None:
             ms = self.map_state(subject, named_ports)
-        own, wild = covering(ms.keys, direction, peer, protocol, port)
+        keys = ms.keys
+        own = keys.get((direction, peer))
+        if own:
+            own = [
+                me
+                for me in own
+                if me.lo <= port <= me.hi and (me.protocol is protocol or me.protocol is _ANY)
+            ]
+        wild = keys.get((direction, 0))
+        if wild:
+            wild = [
+                me
+                for me in wild
+                if me.lo <= port <= me.hi and (me.protocol is protocol or me.protocol is _ANY)
+            ]
         audit = subject in self.endpoint_audit
-        key = (direction, peer != 0, audit, own, wild)
-        d = ms.memo.get(key)
-        if d is None:
-            assert ms.sp is not None
-            d = decide_entries(
-                direction, ms.sp, own, wild, settings, l3=peer != 0, endpoint_audit=audit
-            )
-            ms.memo[key] = d
+        # Keyed by the ids of the covering entries; the memo keeps them (so the ids) alive.
+        key = (
+            direction,
+            peer != 0,
+            audit,
+            tuple(map(id, own)) if own else (),
+            tuple(map(id, wild)) if wild else (),
+        )
+        hit = ms.memo.get(key)
+        if hit is not None:
+            return hit[0]  # type: ignore[no-any-return]
+        assert ms.sp is not None
+        d = decide_entries(
+            direction, ms.sp, own or (), wild or (), settings, l3=peer != 0, endpoint_audit=audit
+        )
+        ms.memo[key] = (d, own, wild)
         return d

@@ -14,15 +14,17 @@ Per-policy audit (the guide's ``policy.cilium.io/audit-mode``): the verdict is c
 and without the audited rules; what only the audited rules would drop is AUDIT, naming them.
 Without audited rules in the SelectorPolicy the second computation is skipped.
 
-A decision lists its entries, policies and L7 rules in policy order (reference, then path),
-whatever order the map's entries arrived in, so an incrementally updated map and a fresh one
-explain a verdict the same way.
+A decision lists its entries (the peer key's, then the wildcard's) and L7 rules in policy order
+(reference, then path), and its policies sorted, whatever order the map's entries arrived in,
+so an incrementally updated map and a fresh one explain a verdict the same way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
+from typing import NamedTuple
 
 from cmesh.identity import ReservedIdentity
 from cmesh.policy.mapstate import MapEntry, MapState
@@ -77,25 +79,24 @@ def _match_type(l3: bool, me: MapEntry) -> MatchType:
     return MatchType.L3_L4 if l3 else MatchType.L4_ONLY
 
 
-Hit = tuple[bool, MapEntry]  # (from the peer's own key, not the wildcard's; the entry)
+# Sort keys as C-level getters (no Python call per element).
+_ORDER = attrgetter("order")  # policy order, see MapEntry
+_SPEC = attrgetter("spec")
 
 
-def _specificity(hit: Hit) -> tuple[bool, int, bool]:
-    l3, me = hit
-    return (me.protocol is not Protocol.ANY, me.lo - me.hi, l3)
+def _best(own: list[MapEntry], wild: list[MapEntry], l3: bool) -> tuple[bool, MapEntry]:
+    """The most specific entry (a protocol over any, a narrower range, the peer's key over the
+    wildcard's) and whether it is the peer's: it gives the match type."""
+    if not wild:
+        return l3, max(own, key=_SPEC)
+    bw = max(wild, key=_SPEC)
+    if not own:
+        return False, bw
+    bo = max(own, key=_SPEC)
+    return (l3, bo) if (bo.spec, l3) >= (bw.spec, False) else (False, bw)
 
 
-def _policy_order(hit: Hit) -> tuple[str, str, str, int, str, str, int, int, str, bool]:
-    """Entries in policy order (reference, path, port, protocol; peer key first), so what a
-    decision lists does not depend on the order the map's entries arrived in."""
-    l3, me = hit
-    ref, e = me.entry.origin, me.entry
-    return (ref.kind, ref.namespace, ref.name, ref.rule, ref.source, e.path, me.lo, me.hi,
-            me.protocol.value, not l3)  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class _Outcome:
+class _Outcome(NamedTuple):
     verdict: Verdict
     reason: DropReason | None
     match: MatchType
@@ -110,44 +111,51 @@ _DENIED = _Outcome(Verdict.DROPPED, DropReason.POLICY_DENIED, MatchType.NONE, ()
 _PASSED = _Outcome(Verdict.FORWARDED, None, MatchType.NONE, (), (), None, "", ())
 
 
-def _refs(hits: list[Hit]) -> tuple[PolicyRef, ...]:
-    if len(hits) == 1:
-        return (hits[0][1].entry.origin,)
-    return tuple(sorted({me.entry.origin for _, me in hits}))
+def _refs(entries: tuple[MapEntry, ...]) -> tuple[PolicyRef, ...]:
+    """The policies of ``entries``, sorted, each once (keyed by ``order``'s reference part:
+    plain tuples, hashed and compared in C)."""
+    if len(entries) == 1:
+        return (entries[0].entry.origin,)
+    refs = {me.order[:5]: me.entry.origin for me in entries}
+    if len(refs) == 1:
+        return tuple(refs.values())
+    return tuple(refs[k] for k in sorted(refs))
 
 
-def _decide(hits: list[Hit], default_deny: bool) -> _Outcome:
-    """The verdict of the entries covering a flow (sorted in policy order, see above)."""
-    denies = [h for h in hits if h[1].entry.deny]
-    if denies:
-        best = max(denies, key=_specificity)
+def _decide(own: list[MapEntry], wild: list[MapEntry], l3: bool, default_deny: bool) -> _Outcome:
+    """The verdict of the entries covering a flow: ``own`` from the peer's key, ``wild`` from
+    the wildcard's, each in policy order."""
+    own_d = [me for me in own if me.entry.deny]
+    wild_d = [me for me in wild if me.entry.deny]
+    if own_d or wild_d:
+        denies = (*own_d, *wild_d)
         return _Outcome(
             Verdict.DROPPED,
             DropReason.POLICY_DENY,
-            _match_type(*best),
+            _match_type(*_best(own_d, wild_d, l3)),
             (),
             _refs(denies),
             None,
             "",
-            tuple(me for _, me in denies),
+            denies,
         )
-    if hits:  # all allows
-        best = max(hits, key=_specificity)
+    if own or wild:  # all allows
+        allows = (*own, *wild)
         l7: tuple[L7, ...] | None
-        if any(me.entry.l7 is None for _, me in hits):
+        if any(me.entry.l7 is None for me in allows):
             l7 = None
         else:
-            l7 = tuple(dict.fromkeys(me.entry.l7 for _, me in hits if me.entry.l7 is not None))
-        auth = next((me.entry.auth for _, me in hits if me.entry.auth), "")
+            l7 = tuple(dict.fromkeys(me.entry.l7 for me in allows if me.entry.l7 is not None))
+        auth = next((me.entry.auth for me in allows if me.entry.auth), "")
         return _Outcome(
             Verdict.REDIRECTED if l7 else Verdict.FORWARDED,
             None,
-            _match_type(*best),
-            _refs(hits),
+            _match_type(*_best(own, wild, l3)),
+            _refs(allows),
             (),
             l7,
             auth,
-            tuple(me for _, me in hits),
+            allows,
         )
     return _DENIED if default_deny else _PASSED
 
@@ -219,68 +227,49 @@ def decide_entries(
     peer's key (``l3``: a real peer, not the wildcard identity), ``wild`` from the wildcard's."""
     always = settings.enforcement == "always"
     dd = always or bool(sp.deny_by_default[direction])
-    hits: list[Hit] = [(l3, me) for me in own]
-    hits += [(False, me) for me in wild]
-    if len(hits) > 1:
-        hits.sort(key=_policy_order)
+    mine = sorted(own, key=_ORDER) if len(own) > 1 else list(own)
+    any_ = sorted(wild, key=_ORDER) if len(wild) > 1 else list(wild)
     if sp.has_audit:  # per-policy audit: decide with and without the audited rules
         dd_audit = dd or bool(sp.audit_deny_by_default[direction])
-        enforced = _decide([h for h in hits if not h[1].entry.audit], dd)
-        full = _decide(hits, dd_audit)
+        enforced = _decide(
+            [me for me in mine if not me.entry.audit],
+            [me for me in any_ if not me.entry.audit],
+            l3,
+            dd,
+        )
+        full = _decide(mine, any_, l3, dd_audit)
     else:
         dd_audit = dd
-        enforced = full = _decide(hits, dd)
+        enforced = full = _decide(mine, any_, l3, dd)
     audit_mode = settings.audit_mode or endpoint_audit
-    base = dict(
-        direction=direction,
-        enforced=dd_audit or bool(hits),
-        default_deny=dd,
-        default_deny_by=sp.deny_by_default[direction],
-        auth=enforced.auth,
-    )
+    enforced_ = dd_audit or bool(mine or any_)
+    dd_by = sp.deny_by_default[direction]
+    # Decision(direction, verdict, drop_reason, enforced, default_deny, match_type, allowed_by,
+    #          denied_by, audited_by, default_deny_by, l7, l7_audit, auth, note, entries)
     if enforced.verdict is Verdict.DROPPED:
         if audit_mode:
             return Decision(
-                verdict=Verdict.AUDIT,
-                drop_reason=enforced.reason,
-                match_type=enforced.match,
-                denied_by=enforced.denied_by,
-                note="audit mode: this drop is only reported",
-                entries=enforced.entries,
-                **base,
-            )
+                direction, Verdict.AUDIT, enforced.reason, enforced_, dd, enforced.match, (),
+                enforced.denied_by, (), dd_by, None, None, enforced.auth,
+                "audit mode: this drop is only reported", enforced.entries,
+            )  # fmt: skip
         return Decision(
-            verdict=Verdict.DROPPED,
-            drop_reason=enforced.reason,
-            match_type=enforced.match,
-            denied_by=enforced.denied_by,
-            entries=enforced.entries,
-            **base,
-        )
+            direction, Verdict.DROPPED, enforced.reason, enforced_, dd, enforced.match, (),
+            enforced.denied_by, (), dd_by, None, None, enforced.auth, "", enforced.entries,
+        )  # fmt: skip
     if full.verdict is Verdict.DROPPED:
         # Only audited policies would drop this flow (per-policy audit).
         audited = full.denied_by or tuple(sorted(set(sp.audit_deny_by_default[direction])))
         return Decision(
-            verdict=Verdict.AUDIT,
-            drop_reason=full.reason,
-            match_type=enforced.match,
-            allowed_by=enforced.allowed_by,
-            audited_by=audited,
-            l7=enforced.l7,
-            entries=enforced.entries,
-            note="an audited policy would drop this flow; it is only reported",
-            **base,
-        )
+            direction, Verdict.AUDIT, full.reason, enforced_, dd, enforced.match,
+            enforced.allowed_by, (), audited, dd_by, enforced.l7, None, enforced.auth,
+            "an audited policy would drop this flow; it is only reported", enforced.entries,
+        )  # fmt: skip
     l7_audit = full.l7 if full.l7 != enforced.l7 else None
     return Decision(
-        verdict=enforced.verdict,
-        match_type=enforced.match,
-        allowed_by=enforced.allowed_by,
-        l7=enforced.l7,
-        l7_audit=l7_audit,
-        entries=enforced.entries,
-        **base,
-    )
+        direction, enforced.verdict, None, enforced_, dd, enforced.match, enforced.allowed_by,
+        (), (), dd_by, enforced.l7, l7_audit, enforced.auth, "", enforced.entries,
+    )  # fmt: skip
 
 
 def lookup(

@@ -35,19 +35,31 @@ MapKey = tuple[Direction, int]
 
 @dataclass(frozen=True, slots=True)
 class MapEntry:
-    """One entry of a key: a protocol and inclusive port range, and the entry it came from."""
+    """One entry of a key: a protocol and inclusive port range, and the entry it came from.
+
+    Computed once, for lookups: ``order`` sorts entries in policy order (the policy reference,
+    the rule path, the ports; decisions list their entries in that order) and ``spec`` ranks
+    how specific the entry is (a protocol over any, then a narrower range).
+    """
 
     protocol: Protocol
     lo: int
     hi: int
     entry: PolicyEntry
-    _hash: int = field(init=False, repr=False, compare=False)
+    order: tuple[Any, ...] = field(init=False, repr=False, compare=False)
+    spec: tuple[bool, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_hash", hash((self.protocol, self.lo, self.hi, self.entry)))
-
-    def __hash__(self) -> int:  # computed once: lookups memoise decisions by their entries
-        return self._hash
+        e = self.entry
+        ref = e.origin if e is not None else None
+        order = (
+            (ref.kind, ref.namespace, ref.name, ref.rule, ref.source, e.path, self.lo, self.hi,
+             self.protocol.value)
+            if ref is not None
+            else ()
+        )  # fmt: skip
+        object.__setattr__(self, "order", order)
+        object.__setattr__(self, "spec", (self.protocol is not Protocol.ANY, self.lo - self.hi))
 
     def __reduce__(self) -> tuple[type[MapEntry], tuple[Any, ...]]:
         return (MapEntry, (self.protocol, self.lo, self.hi, self.entry))

@@ -16,6 +16,8 @@ Semantics (ref §2.2-§2.6):
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -163,7 +165,44 @@ def distill(
 
     ``entries_of`` gives a rule's entries (:func:`rule_entries`, or the engine's copy of it)."""
     ordered = sorted(rules, key=_order)
-    entries: list[PolicyEntry] = []
+    by_selector: dict[Selector, list[PolicyEntry]] = {}
+    for r in ordered:
+        for pe in entries_of(r):
+            by_selector.setdefault(pe.selector, []).append(pe)
+    return _policy(ordered, entries_of, {sel: tuple(v) for sel, v in by_selector.items()})
+
+
+def derive(
+    sp: SelectorPolicy,
+    gone: Iterable[PolicyRule],
+    came: Iterable[PolicyRule],
+    entries_of: Callable[[PolicyRule], Sequence[PolicyEntry]] = rule_entries,
+) -> SelectorPolicy:
+    """``sp`` without the rules ``gone`` and with the rules ``came``: what :func:`distill` gives
+    for that set (entries of a selector may be listed in another order), without indexing the
+    entries of the rules that stay again (a policy change re-derives many identities' policy)."""
+    gone = set(gone)
+    ordered = [r for r in sp.rules if r not in gone]
+    by_selector = dict(sp.by_selector)  # a copy keeps the selectors' hashes
+    for r in gone:
+        for pe in entries_of(r):
+            kept = tuple(x for x in by_selector[pe.selector] if x is not pe)
+            if kept:
+                by_selector[pe.selector] = kept
+            else:
+                del by_selector[pe.selector]
+    for r in came:
+        bisect.insort(ordered, r, key=_order)
+        for pe in entries_of(r):
+            by_selector[pe.selector] = (*by_selector.get(pe.selector, ()), pe)
+    return _policy(ordered, entries_of, by_selector)
+
+
+def _policy(
+    ordered: list[PolicyRule],
+    entries_of: Callable[[PolicyRule], Sequence[PolicyEntry]],
+    by_selector: dict[Selector, tuple[PolicyEntry, ...]],
+) -> SelectorPolicy:
     dd: dict[Direction, list[PolicyRef]] = {Direction.INGRESS: [], Direction.EGRESS: []}
     add: dict[Direction, list[PolicyRef]] = {Direction.INGRESS: [], Direction.EGRESS: []}
     for r in ordered:
@@ -171,16 +210,12 @@ def distill(
             (add if r.audit else dd)[Direction.INGRESS].append(r.ref)
         if r.default_deny_egress:
             (add if r.audit else dd)[Direction.EGRESS].append(r.ref)
-        entries.extend(entries_of(r))
-    by_selector: dict[Selector, list[PolicyEntry]] = {}
-    for pe in entries:
-        by_selector.setdefault(pe.selector, []).append(pe)
     return SelectorPolicy(
         tuple(ordered),
-        tuple(entries),
+        tuple(itertools.chain.from_iterable(map(entries_of, ordered))),
         {d: tuple(v) for d, v in dd.items()},
         {d: tuple(v) for d, v in add.items()},
-        {sel: tuple(v) for sel, v in by_selector.items()},
+        by_selector,
         any(r.audit for r in ordered),
     )
 

@@ -11,7 +11,7 @@ two agree, and ``(Direction, identity)`` is the key of every policy-map probe.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class Direction(enum.Enum):
@@ -138,6 +138,18 @@ class PolicyRef:
     name: str
     rule: int = 0
     source: str = ""
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        fields = (self.kind, self.namespace, self.name, self.rule, self.source)
+        object.__setattr__(self, "_hash", hash(fields))
+
+    def __hash__(self) -> int:  # computed once: decisions collect references in sets
+        return self._hash
+
+    def __reduce__(self) -> tuple[type[PolicyRef], tuple[str, str, str, int, str]]:
+        # through __init__: string hashes differ between processes
+        return (PolicyRef, (self.kind, self.namespace, self.name, self.rule, self.source))
 
     def __str__(self) -> str:
         where = f"{self.namespace}/{self.name}" if self.namespace else self.name

@@ -52,16 +52,17 @@ class Endpoint:
     identity: int
     labels: Labels
     pod: PodInfo
+    #: the pod's named container ports as ``(name, protocol, port)``, sorted: what its ingress
+    #: named ports resolve against (ref §1.8), the key of its policy map in the engine
+    named_ports: tuple[tuple[str, str, int], ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        ports = {(p.name, p.protocol, p.port) for p in self.pod.ports if p.name}
+        object.__setattr__(self, "named_ports", tuple(sorted(ports)))
 
     @property
     def ref(self) -> str:
         return f"{self.cluster}/{self.namespace}/{self.name}"
-
-    @property
-    def named_ports(self) -> tuple[tuple[str, str, int], ...]:
-        """The pod's named container ports as ``(name, protocol, port)``, sorted: what its
-        ingress named ports resolve against (ref §1.8), the key of its policy map."""
-        return tuple(sorted({(p.name, p.protocol, p.port) for p in self.pod.ports if p.name}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,10 +234,16 @@ def build_view(
         if kind == IDENTITY_KIND:
             by_labels[identity_labels(obj)] = int(name)
     named: dict[int, set[tuple[tuple[str, str, int], ...]]] = {}
+    # Pods of one workload share their labels: derive them once per distinct set (ref §1.13).
+    derived: dict[tuple[str, tuple[tuple[str, str], ...], str], Labels] = {}
     for key, pod in sorted(inv.pods.items()):
         if pod.host_network or not pod.ip:
             continue
-        labels = endpoint_labels(pod, inv.namespaces.get(pod.namespace, {}), cfg.name)
+        lk = (pod.namespace, tuple(sorted(pod.labels.items())), pod.service_account)
+        labels = derived.get(lk)
+        if labels is None:
+            labels = endpoint_labels(pod, inv.namespaces.get(pod.namespace, {}), cfg.name)
+            derived[lk] = labels
         ident = by_labels.get(labels)
         if ident is None:
             continue
