@@ -109,10 +109,14 @@ class PolicyEngine:
     @settings.setter
     def settings(self, value: Settings) -> None:
         self._settings = value
-        self._early = value.enforcement == "never" or value.allow_localhost in ("auto", "always")
+        self._never = value.enforcement == "never"
+        self._host_ok = value.allow_localhost in ("auto", "always")
+        for sp in self._sp_cache.values():
+            sp.memo.clear()
         for maps in self._maps.values():
             for ms in maps.values():
-                ms.memo.clear()
+                if ms.sp is not None:
+                    ms.sp.memo.clear()
 
     # -- identities ----------------------------------------------------------------------
     def upsert_identity(
@@ -472,16 +476,12 @@ class PolicyEngine:
 
         ``named_ports`` are the subject endpoint's own container ports (ref §1.8); the default
         is every named port of the identity's endpoints.  This is :func:`lookup` with the
-        decision memoised in the map by the entries that covered the flow: the decision depends
-        on nothing else but the map's SelectorPolicy and the settings, which clear the memo.
+        decision memoised in the map's SelectorPolicy by the entries that covered the flow: the
+        decision depends on nothing else but that policy and the settings, which clear the memo.
         """
         settings = self._settings
-        if self._early and (
-            settings.enforcement == "never" or (peer == _HOST and direction is Direction.INGRESS)
-        ):
-            early = early_decision(direction, peer, settings)
-            if early is not None:
-                return early
+        if self._never or (peer == _HOST and self._host_ok and direction is Direction.INGRESS):
+            return early_decision(direction, peer, settings)  # type: ignore[return-value]
         if named_ports is None:
             ms = self._default.get(subject)
         else:
@@ -513,12 +513,13 @@ class PolicyEngine:
             tuple(map(id, own)) if own else (),
             tuple(map(id, wild)) if wild else (),
         )
-        hit = ms.memo.get(key)
+        sp = ms.sp
+        assert sp is not None
+        hit = sp.memo.get(key)
         if hit is not None:
             return hit[0]  # type: ignore[no-any-return]
-        assert ms.sp is not None
         d = decide_entries(
-            direction, ms.sp, own or (), wild or (), settings, l3=peer != 0, endpoint_audit=audit
+            direction, sp, own or (), wild or (), settings, l3=peer != 0, endpoint_audit=audit
         )
-        ms.memo[key] = (d, own, wild)
+        sp.memo[key] = (d, own, wild)
         return d

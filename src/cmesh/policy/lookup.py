@@ -84,7 +84,7 @@ _ORDER = attrgetter("order")  # policy order, see MapEntry
 _SPEC = attrgetter("spec")
 
 
-def _best(own: list[MapEntry], wild: list[MapEntry], l3: bool) -> tuple[bool, MapEntry]:
+def _best(own: Sequence[MapEntry], wild: Sequence[MapEntry], l3: bool) -> tuple[bool, MapEntry]:
     """The most specific entry (a protocol over any, a narrower range, the peer's key over the
     wildcard's) and whether it is the peer's: it gives the match type."""
     if not wild:
@@ -122,11 +122,15 @@ def _refs(entries: tuple[MapEntry, ...]) -> tuple[PolicyRef, ...]:
     return tuple(refs[k] for k in sorted(refs))
 
 
-def _decide(own: list[MapEntry], wild: list[MapEntry], l3: bool, default_deny: bool) -> _Outcome:
+def _decide(
+    own: Sequence[MapEntry], wild: Sequence[MapEntry], l3: bool, default_deny: bool
+) -> _Outcome:
     """The verdict of the entries covering a flow: ``own`` from the peer's key, ``wild`` from
     the wildcard's, each in policy order."""
-    own_d = [me for me in own if me.entry.deny]
-    wild_d = [me for me in wild if me.entry.deny]
+    if not own and not wild:
+        return _DENIED if default_deny else _PASSED
+    own_d = [me for me in own if me.entry.deny] if own else own
+    wild_d = [me for me in wild if me.entry.deny] if wild else wild
     if own_d or wild_d:
         denies = (*own_d, *wild_d)
         return _Outcome(
@@ -227,8 +231,8 @@ def decide_entries(
     peer's key (``l3``: a real peer, not the wildcard identity), ``wild`` from the wildcard's."""
     always = settings.enforcement == "always"
     dd = always or bool(sp.deny_by_default[direction])
-    mine = sorted(own, key=_ORDER) if len(own) > 1 else list(own)
-    any_ = sorted(wild, key=_ORDER) if len(wild) > 1 else list(wild)
+    mine = sorted(own, key=_ORDER) if len(own) > 1 else own
+    any_ = sorted(wild, key=_ORDER) if len(wild) > 1 else wild
     if sp.has_audit:  # per-policy audit: decide with and without the audited rules
         dd_audit = dd or bool(sp.audit_deny_by_default[direction])
         enforced = _decide(
@@ -285,7 +289,7 @@ def lookup(
 ) -> Decision:
     """Decide one direction for the endpoint whose policy is ``sp``/``ms``.
 
-    :meth:`PolicyEngine.decide` is this lookup with the decision memoised per map by the
+    :meth:`PolicyEngine.decide` is this lookup with the decision memoised per policy by the
     entries that covered the flow (the only thing it depends on besides ``sp`` and settings).
     """
     early = early_decision(direction, peer, settings)

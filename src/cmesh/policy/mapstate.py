@@ -79,26 +79,10 @@ class MapState:
         self.sp = sp
         self.named_ports = named_ports
         self.count = 0
-        #: decisions of :meth:`PolicyEngine.decide` by the entries that covered the flow; they
-        #: depend on nothing else but ``sp`` and the engine's settings, which clear it
-        self.memo: dict[Any, Any] = {}
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {
-            "keys": self.keys,
-            "sp": self.sp,
-            "named_ports": self.named_ports,
-            "count": self.count,
-        }
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self.memo = {}
 
     def set_policy(self, sp: SelectorPolicy) -> None:
         """The SelectorPolicy changed (the caller changes the entries to match)."""
         self.sp = sp
-        self.memo.clear()
 
     def add(self, direction: Direction, ident: int, me: MapEntry) -> None:
         self.add_entries(direction, (ident,), (me,))

@@ -87,6 +87,17 @@ class SelectorPolicy:
     )
     #: whether an audited rule is among ``rules`` (lookups then decide twice, ref §2.12)
     has_audit: bool = field(default=False, compare=False, repr=False)
+    #: the engine's lookups of this policy: decisions by the entries that covered a flow,
+    #: which is all they depend on besides the policy and the engine's settings (the engine
+    #: clears it when those change; it is not pickled)
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __reduce__(self) -> tuple[type[SelectorPolicy], tuple[Any, ...]]:
+        return (
+            SelectorPolicy,
+            (self.rules, self.entries, self.deny_by_default, self.audit_deny_by_default,
+             self.by_selector, self.has_audit),
+        )  # fmt: skip
 
     def default_deny(self, direction: Direction, *, include_audit: bool = False) -> bool:
         if self.deny_by_default[direction]:
