@@ -39,7 +39,14 @@ from cmesh.identity import ReservedIdentity
 from cmesh.labels import EndpointSelector
 from cmesh.policy.cidridentity import CIDRIdentities
 from cmesh.policy.lookup import Decision, Settings, decide_entries, early_decision
-from cmesh.policy.mapstate import MapEntry, MapState, NamedPorts, NamedPortSpec, materialize
+from cmesh.policy.mapstate import (
+    KeyTable,
+    MapEntry,
+    MapState,
+    NamedPorts,
+    NamedPortSpec,
+    materialize,
+)
 from cmesh.policy.repository import PolicyKey, Repository, cidr_prefixes, peer_selectors
 from cmesh.policy.resolve import PolicyEntry, SelectorPolicy, derive, distill, rule_entries
 from cmesh.policy.rule import PolicyRule, Selector
@@ -83,6 +90,7 @@ class PolicyEngine:
         self._maps: dict[int, dict[NamedPorts, MapState]] = {}
         self._default: dict[int, MapState] = {}  # identity -> the map of its named ports
         self._sel_maps: dict[Selector, set[MapID]] = {}
+        self._keys = KeyTable()
         self._cidr = CIDRIdentities()
         self.settings = settings or Settings()
 
@@ -147,6 +155,7 @@ class PolicyEngine:
 
     def remove_identity(self, ident: int) -> None:
         self._selections_changed(ident, self.cache.remove_identity(ident))
+        self._keys.forget(ident)
         self._set_named_ports(ident, (), None)
         self._named_own.pop(ident, None)
         self.local.discard(ident)
@@ -273,6 +282,7 @@ class PolicyEngine:
     def _sync_cidr_identities(self) -> None:
         for ident in self._cidr.stale():
             self._selections_changed(ident, self.cache.remove_identity(ident))
+            self._keys.forget(ident)
         for info in self._cidr.fresh(self.cache.identities):
             self._selections_changed(info.id, self.cache.upsert_identity(info))
 
@@ -439,7 +449,9 @@ class PolicyEngine:
         ms = self._maps.get(ident, {}).get(variant)
         if ms is None:
             sp = self.selector_policy(ident)
-            ms = materialize(sp, self.cache.get, lambda e: self._entries_of(e, variant), variant)
+            ms = materialize(
+                sp, self.cache.get, lambda e: self._entries_of(e, variant), variant, self._keys
+            )
             self._maps.setdefault(ident, {})[variant] = ms
             if variant == self._named_own.get(ident, ()):
                 self._default[ident] = ms

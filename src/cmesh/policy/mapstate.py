@@ -71,10 +71,17 @@ class MapEntry:
 
 
 class MapState:
-    """The policy map of the endpoints of one identity with one set of named ports."""
+    """The policy map of the endpoints of one identity with one set of named ports.
+
+    ``keys`` maps ``(direction, identity)`` to a tuple of entries.  Tuples are shared between
+    keys and maps (a selector's entries go to every identity it selects as one tuple), so a
+    change replaces a key's tuple and never mutates one; keys come from the engine's
+    :class:`KeyTable` and are shared too.  A map of a cluster holds a few million entries: the
+    fewer objects it allocates, the less the garbage collector has to walk.
+    """
 
     def __init__(self, sp: SelectorPolicy | None = None, named_ports: NamedPorts = ()) -> None:
-        self.keys: dict[MapKey, list[MapEntry]] = {}
+        self.keys: dict[MapKey, Sequence[MapEntry]] = {}
         #: the SelectorPolicy the entries come from (``None`` for a hand-made map)
         self.sp = sp
         self.named_ports = named_ports
@@ -93,13 +100,11 @@ class MapState:
         """Add ``mes`` to the key of every identity in ``idents``."""
         if not mes:
             return
+        mes = tuple(mes)
         keys, n = self.keys, 0
         for ident in idents:
-            lst = keys.get((direction, ident))
-            if lst is None:
-                keys[(direction, ident)] = list(mes)
-            else:
-                lst.extend(mes)
+            old = keys.get((direction, ident))
+            keys[(direction, ident)] = mes if old is None else (*old, *mes)
             n += 1
         self.count += n * len(mes)
 
@@ -107,14 +112,14 @@ class MapState:
         """Remove every MapEntry of ``entry`` (by identity) from the keys of ``idents``."""
         keys = self.keys
         for ident in idents:
-            lst = keys.get((direction, ident))
-            if lst is None:
+            old = keys.get((direction, ident))
+            if old is None:
                 continue
-            kept = [me for me in lst if me.entry is not entry]
-            if len(kept) != len(lst):
-                self.count -= len(lst) - len(kept)
+            kept = [me for me in old if me.entry is not entry]
+            if len(kept) != len(old):
+                self.count -= len(old) - len(kept)
                 if kept:
-                    keys[(direction, ident)] = kept
+                    keys[(direction, ident)] = tuple(kept)
                 else:
                     del keys[(direction, ident)]
 
@@ -133,11 +138,15 @@ class MapState:
         return sum(len(v) for v in self.keys.values())
 
 
-def map_entries(e: PolicyEntry, named: Callable[[str, Protocol], Iterable[int]]) -> list[MapEntry]:
-    """The map entries of ``e``: one, or one per port a named port resolves to."""
-    if not e.named:
-        return [MapEntry(e.protocol, e.ports.lo, e.ports.hi, e)]
-    return [MapEntry(e.protocol, p, p, e) for p in sorted(set(named(e.named, e.protocol)))]
+class KeyTable:
+    """The ``(direction, identity)`` key tuples, one of each for all an engine's maps."""
+
+    def __init__(self) -> None:
+        self.rows: dict[Direction, dict[int, MapKey]] = {d: {} for d in Direction}
+
+    def forget(self, ident: int) -> None:
+        for row in self.rows.values():
+            row.pop(ident, None)
 
 
 def materialize(
@@ -145,26 +154,31 @@ def materialize(
     selections: Callable[[Selector], frozenset[int]],
     entries_of: Callable[[PolicyEntry], Sequence[MapEntry]],
     named_ports: NamedPorts = (),
+    key_table: KeyTable | None = None,
 ) -> MapState:
     """The map of ``sp`` under the current ``selections``; ``entries_of`` gives each entry's
-    map entries (:func:`map_entries`, resolved for these endpoints' named ports)."""
+    map entries (resolved for these endpoints' named ports) as a tuple."""
     ms = MapState(sp, named_ports)
+    rows = (key_table or KeyTable()).rows
     keys, n = ms.keys, 0
     for sel, entries in sp.by_selector.items():
         ids = selections(sel)
         if not ids:
             continue
+        by_dir: dict[Direction, tuple[MapEntry, ...]] = {}
         for e in entries:
-            mes = entries_of(e)
-            if not mes:
-                continue
-            d = e.direction
+            mes = tuple(entries_of(e))
+            if mes:
+                got = by_dir.get(e.direction)
+                by_dir[e.direction] = mes if got is None else (*got, *mes)
+        for d, mes in by_dir.items():
+            row = rows[d]
             for ident in ids:
-                lst = keys.get((d, ident))
-                if lst is None:
-                    keys[(d, ident)] = list(mes)
-                else:
-                    lst.extend(mes)
+                k = row.get(ident)
+                if k is None:
+                    k = row[ident] = (d, ident)
+                old = keys.get(k)
+                keys[k] = mes if old is None else (*old, *mes)
             n += len(ids) * len(mes)
     ms.count = n
     return ms

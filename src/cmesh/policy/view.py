@@ -52,17 +52,16 @@ class Endpoint:
     identity: int
     labels: Labels
     pod: PodInfo
-    #: the pod's named container ports as ``(name, protocol, port)``, sorted: what its ingress
-    #: named ports resolve against (ref §1.8), the key of its policy map in the engine
-    named_ports: tuple[tuple[str, str, int], ...] = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        ports = {(p.name, p.protocol, p.port) for p in self.pod.ports if p.name}
-        object.__setattr__(self, "named_ports", tuple(sorted(ports)))
 
     @property
     def ref(self) -> str:
         return f"{self.cluster}/{self.namespace}/{self.name}"
+
+    @property
+    def named_ports(self) -> tuple[tuple[str, str, int], ...]:
+        """The pod's named container ports as ``(name, protocol, port)``, sorted: what its
+        ingress named ports resolve against (ref §1.8), the key of its policy map."""
+        return tuple(sorted({(p.name, p.protocol, p.port) for p in self.pod.ports if p.name}))
 
 
 @dataclass(frozen=True, slots=True)
