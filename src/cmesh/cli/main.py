@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "policy": ("cmesh.cli.policy", "policy"),
     "clustermesh": ("cmesh.cli.clustermesh", "clustermesh"),
     "service": ("cmesh.cli.service", "service"),
+    "endpoint": ("cmesh.cli.endpoint", "endpoint"),
     "exec": ("cmesh.cli.traffic", "exec_"),
     "run": ("cmesh.cli.traffic", "run"),
     "dns": ("cmesh.cli.traffic", "dns"),

@@ -65,6 +65,9 @@ class ClusterConfig:
     auth_trust_domain: str = ""
     #: DNS proxy answer for a refused query: REFUSED (default) or NXDOMAIN ("nameError").
     dns_reject_response: str = "REFUSED"
+    #: endpoints (``namespace/pod``) with ``PolicyAuditMode=Enabled`` (``cmesh endpoint
+    #: config``, as ``cilium endpoint config``): agent-local state, like the options above.
+    audit_endpoints: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -78,6 +81,7 @@ class ClusterConfig:
         known = {f.name for f in fields(cls)}
         kw = {k: v for k, v in data.items() if k in known}
         kw["extra"] = {**data.get("extra", {}), **{k: v for k, v in data.items() if k not in known}}
+        kw["audit_endpoints"] = tuple(kw.get("audit_endpoints", ()))
         kw["ipam"] = Ipam(kw.get("ipam", Ipam.CLUSTER_POOL.value))
         kw["policy_enforcement"] = PolicyEnforcement(
             kw.get("policy_enforcement", PolicyEnforcement.DEFAULT.value)

@@ -73,7 +73,10 @@ def _side(
     peer_id, peer_labels = mesh.identity_seen_by(ep.cluster, ep.node, other)
     # The endpoint's own map: ingress named ports resolve against its ports (ref §1.8).
     own = ep.named_ports
-    d = view.engine.decide(direction, ep.identity, peer_id, protocol, port, named_ports=own)
+    audit = f"{ep.namespace}/{ep.name}" in view.cfg.audit_endpoints
+    d = view.engine.decide(
+        direction, ep.identity, peer_id, protocol, port, named_ports=own, endpoint_audit=audit
+    )
     misses: tuple[Miss, ...] = ()
     if explain and d.drop_reason is DropReason.POLICY_DENIED:
         misses = tuple(

@@ -483,11 +483,13 @@ class PolicyEngine:
         port: int,
         *,
         named_ports: Iterable[NamedPortSpec] | None = None,
+        endpoint_audit: bool = False,
     ) -> Decision:
         """The verdict for local identity ``subject`` talking with ``peer`` in ``direction``.
 
         ``named_ports`` are the subject endpoint's own container ports (ref §1.8); the default
-        is every named port of the identity's endpoints.  This is :func:`lookup` with the
+        is every named port of the identity's endpoints.  ``endpoint_audit`` is the endpoint's
+        own ``PolicyAuditMode`` (ref §2.12), which its identity's siblings do not share.  This is :func:`lookup` with the
         decision memoised in the map's SelectorPolicy by the entries that covered the flow: the
         decision depends on nothing else but that policy and the settings, which clear the memo.
         """
@@ -516,7 +518,7 @@ class PolicyEngine:
                 for me in wild
                 if me.lo <= port <= me.hi and (me.protocol is protocol or me.protocol is _ANY)
             ]
-        audit = subject in self.endpoint_audit
+        audit = endpoint_audit or subject in self.endpoint_audit
         # Keyed by the ids of the covering entries; the memo keeps them (so the ids) alive.
         key = (
             direction,
