@@ -112,3 +112,58 @@ def test_delete_workload_removes_its_pods_and_identity():
     plan, missing = plan_delete(CFG, objs, resources(DEPLOY))
     assert not missing
     assert not [k for k in plan.objects if k[0] in ("Pod", "CiliumIdentity")]
+
+
+NODES_AND_PODS = """\
+apiVersion: v1
+kind: Node
+metadata: {name: n-a}
+spec: {podCIDR: 10.1.1.0/24}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: n-b}
+spec: {podCIDR: 10.1.0.0/23}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: n-c}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: n-d}
+status: {addresses: [{type: InternalIP, address: 172.18.0.2}]}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: n-e}
+"""
+
+
+def test_free_subnets_and_addresses_are_the_lowest_ones_ipam_hands_out():
+    """Nodes and pods get what ``ipam`` gives one call after another (plan walks each range
+    once): the lowest /24 overlapping no taken CIDR, the lowest free address."""
+    from cmesh.cluster import ipam
+
+    pods = "".join(
+        f"---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}, namespace: d}}\n"
+        f"spec: {{nodeName: n-{'ac'[i % 2]}, containers: [{{name: c}}]}}\n"
+        + ("status: {podIP: 10.1.2.3}\n" if i == 0 else "")
+        for i in range(6)
+    )
+    objs = plan_apply(CFG, {}, resources(NODES_AND_PODS + pods)).objects
+    inv = Inventory.build(objs)
+    taken = ["10.1.1.0/24", "10.1.0.0/23"]
+    for name in ("n-c", "n-d", "n-e"):
+        want = ipam.free_subnet(CFG.pod_cidr, taken)
+        assert inv.nodes[name].pod_cidr == want
+        taken.append(want)
+    assert [inv.nodes[n].ip for n in ("n-a", "n-b", "n-c", "n-d", "n-e")] == [
+        "172.18.0.3", "172.18.0.4", "172.18.0.5", "172.18.0.2", "172.18.0.6",
+    ]  # fmt: skip
+    used: set[str] = {"10.1.2.3"}
+    for i in range(1, 6):
+        pod = inv.pods[("d", f"p{i}")]
+        want = ipam.free_address(inv.nodes[pod.node].pod_cidr, used)
+        assert pod.ip == want
+        used.add(want)

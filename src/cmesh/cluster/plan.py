@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Mapping, Sequence
+import ipaddress
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from cmesh.cluster import ipam
-from cmesh.cluster.config import ClusterConfig
+from cmesh.cluster.config import NODE_MASK, ClusterConfig
 from cmesh.cluster.identities import IDENTITY_KIND, assign_identities
 from cmesh.cluster.inventory import (
     GENERATED_BY,
@@ -98,6 +99,7 @@ def plan_delete(
     plan = Plan({k: v for k, v in current.items()})
     objs = plan.objects
     missing: list[ObjKey] = []
+    generated: dict[str, set[ObjKey]] | None = None
     for r in resources:
         if r.key not in objs:
             missing.append(r.key)
@@ -107,9 +109,10 @@ def plan_delete(
             for k in [k for k in objs if k[1] == r.name and k[0] != "Namespace"]:
                 del objs[k]
         if r.kind in WORKLOAD_KINDS:
-            tag = f"{r.kind}/{r.namespace}/{r.name}"
-            for k in [k for k, o in objs.items() if k[0] == "Pod" and _generated_by(o) == tag]:
-                del objs[k]
+            if generated is None:
+                generated = _generated_pods(objs)
+            for k in generated.pop(f"{r.kind}/{r.namespace}/{r.name}", set()):
+                objs.pop(k, None)
     _expand_workloads(cfg, objs, [k for k in objs if k[0] == "DaemonSet"])
     _finish(cfg, plan)
     return plan, missing
@@ -141,6 +144,29 @@ def _node_names(objs: Objects) -> list[str]:
     return sorted(k[2] for k in objs if k[0] == "Node")
 
 
+def _generated_pods(objs: Objects) -> dict[str, set[ObjKey]]:
+    """Pods an earlier expansion made, by the workload that made them (one pass)."""
+    out: dict[str, set[ObjKey]] = {}
+    for k, o in objs.items():
+        if k[0] == "Pod":
+            tag = _generated_by(o)
+            if tag:
+                out.setdefault(tag, set()).add(k)
+    return out
+
+
+def _copy_plain(value: Any) -> Any:
+    """A deep copy of plain data (dicts, lists, scalars), several times faster than
+    ``copy.deepcopy``; anything else goes through ``deepcopy``."""
+    if isinstance(value, dict):
+        return {k: _copy_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_plain(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return copy.deepcopy(value)
+
+
 def _expand_workloads(cfg: ClusterConfig, objs: Objects, keys: Sequence[ObjKey]) -> None:
     nodes = _node_names(objs) or default_node_names(cfg)
     real_owners = {
@@ -148,20 +174,21 @@ def _expand_workloads(cfg: ClusterConfig, objs: Objects, keys: Sequence[ObjKey])
         for k, o in objs.items()
         if k[0] == "Pod" and not _generated_by(o)
     }
+    generated = _generated_pods(objs)  # kept current below: one pass, not one per workload
     for key in keys:
         kind, ns, name = key
         wl = objs.get(key)
         tag = f"{kind}/{ns}/{name}"
-        old = {k for k, o in objs.items() if k[0] == "Pod" and _generated_by(o) == tag}
+        old = generated.pop(tag, set())
         if wl is None or (ns, kind, name) in real_owners:
             for k in old:
-                del objs[k]
+                objs.pop(k, None)
             continue
         new: set[ObjKey] = set()
         for p in expand(kind, wl, ns, nodes, seed=cfg.name):
             pk = ("Pod", ns, p.name)
             new.add(pk)
-            spec = copy.deepcopy(p.spec)
+            spec = _copy_plain(p.spec)
             if p.node_name:
                 spec["nodeName"] = p.node_name
             prev = objs.get(pk)
@@ -191,12 +218,13 @@ def _expand_workloads(cfg: ClusterConfig, objs: Objects, keys: Sequence[ObjKey])
             if prev is not None and _generated_by(prev) == tag:
                 # Keep what the scheduler and IPAM decided for an unchanged pod.
                 pod["spec"].setdefault("nodeName", (prev.get("spec") or {}).get("nodeName", ""))
-                pod["status"] = copy.deepcopy(prev.get("status") or pod["status"])
+                pod["status"] = _copy_plain(prev.get("status") or pod["status"])
                 if not pod["spec"]["nodeName"]:
                     del pod["spec"]["nodeName"]
             objs[pk] = pod
         for k in old - new:
-            del objs[k]
+            objs.pop(k, None)
+        generated[tag] = new
 
 
 def _ensure_nodes(cfg: ClusterConfig, objs: Objects) -> None:
@@ -225,17 +253,23 @@ def _ensure_nodes(cfg: ClusterConfig, objs: Objects) -> None:
         if k[0] == "Node"
         for a in (o.get("status") or {}).get("addresses") or []
     }
+    # Free /24s and node IPs lowest first, each range walked once (not once per node).
+    subnets: Iterator[str] | None = None
+    node_cidr = cfg.node_cidr or "172.18.0.0/24"
+    node_ips = _free_addresses(node_cidr, taken_ips, {})
     for name in _node_names(objs):
         node = objs[("Node", "", name)]
         spec = node.setdefault("spec", {})
         if not spec.get("podCIDR"):
-            cidr = ipam.free_subnet(cfg.pod_cidr, taken_cidrs)
+            if subnets is None:
+                subnets = _free_subnets(cfg.pod_cidr, taken_cidrs)
+            cidr = next(subnets, "") or ipam.free_subnet(cfg.pod_cidr, taken_cidrs)
             taken_cidrs.append(cidr)
             node["spec"] = {**spec, "podCIDR": cidr, "podCIDRs": [cidr]}
         status = node.setdefault("status", {})
         addrs = status.get("addresses") or []
         if not any(a.get("type") == "InternalIP" for a in addrs):
-            ip = ipam.free_address(cfg.node_cidr or "172.18.0.0/24", taken_ips, skip_first=1)
+            ip = next(node_ips, "") or ipam.free_address(node_cidr, taken_ips, skip_first=1)
             taken_ips.add(ip)
             node["status"] = {
                 **status,
@@ -269,6 +303,7 @@ def _schedule_and_address(cfg: ClusterConfig, plan: Plan) -> None:
     }
     pods = sorted(k for k in objs if k[0] == "Pod")
     taken: dict[str, ObjKey] = {}
+    pod_net = _parse_net(cfg.pod_cidr)
     for k in pods:
         pod = objs[k]
         spec = pod.get("spec") or {}
@@ -295,7 +330,7 @@ def _schedule_and_address(cfg: ClusterConfig, plan: Plan) -> None:
                     )
                 )
             taken[ip] = k
-            if not ipam.contains(cfg.pod_cidr, ip):
+            if not _within(ip, pod_net):
                 plan.diagnostics.append(
                     Diagnostic(
                         f"pod {k[1]}/{k[2]} keeps IP {ip}, outside cluster {cfg.name}'s pod CIDR {cfg.pod_cidr}",
@@ -305,11 +340,34 @@ def _schedule_and_address(cfg: ClusterConfig, plan: Plan) -> None:
                         code="ip-outside-pod-cidr",
                     )
                 )
+    # Each node's pod CIDR parsed once; an address finds its nodes by masking, not by a scan.
+    node_nets: dict[str, tuple[int, int, int]] = {}  # node -> (bits, network, prefix length)
+    for n, o in nodes.items():
+        net = _parse_net((o.get("spec") or {}).get("podCIDR", ""))
+        if net is not None:
+            node_nets[n] = net
+    by_net: dict[tuple[int, int, int], list[str]] = {}
+    for n, net in node_nets.items():
+        by_net.setdefault(net, []).append(n)
+    lengths = sorted({(bits, length) for bits, _, length in by_net})
+
+    def nodes_of(ip: str) -> list[str]:
+        try:
+            addr = ipaddress.ip_address(ip)
+        except ValueError:
+            return []
+        value, bits, out = int(addr), addr.max_prefixlen, []
+        for b, length in lengths:
+            if b == bits:
+                shift = bits - length
+                out += by_net.get((bits, value >> shift << shift, length), ())
+        return out
+
     per_node: dict[str, set[str]] = {}
     for ip in taken:
-        for n, o in nodes.items():
-            if ipam.contains((o.get("spec") or {}).get("podCIDR", ""), ip):
-                per_node.setdefault(n, set()).add(ip)
+        for n in nodes_of(ip):
+            per_node.setdefault(n, set()).add(ip)
+    free: dict[str, Iterator[str]] = {}  # node -> its free addresses, lowest first
     for k in pods:
         pod = objs[k]
         spec = pod.setdefault("spec", {})
@@ -328,10 +386,14 @@ def _schedule_and_address(cfg: ClusterConfig, plan: Plan) -> None:
             continue
         if not status.get("podIP"):
             cidr = (nodes[node].get("spec") or {}).get("podCIDR", "")
-            ip = ipam.free_address(
-                cidr, per_node.setdefault(node, set()) | set(taken), skip_first=1
-            )
-            per_node[node].add(ip)
+            used = per_node.setdefault(node, set())
+            it = free.get(node)
+            if it is None:
+                it = free[node] = _free_addresses(cidr, used, taken)
+            ip = next(it, "")
+            if not ip:  # exhausted: the error ipam gives
+                ipam.free_address(cidr, used | set(taken), skip_first=1)
+            used.add(ip)
             taken[ip] = k
             pod["status"] = {
                 **status,
@@ -342,6 +404,67 @@ def _schedule_and_address(cfg: ClusterConfig, plan: Plan) -> None:
             }
         elif not status.get("hostIP") and node_ip.get(node):
             pod["status"] = {**status, "hostIP": node_ip[node]}
+
+
+def _free_subnets(pool: str, taken: Sequence[str], prefix: int = NODE_MASK) -> Iterator[str]:
+    """The subnets ``ipam.free_subnet`` would hand out one call after another (the caller
+    takes each): the lowest /``prefix`` of ``pool`` overlapping nothing taken, in order."""
+    net = ipaddress.ip_network(pool)
+    spans = sorted(
+        (int(u.network_address), int(u.broadcast_address))
+        for u in (ipaddress.ip_network(t) for t in taken if t)
+        if u.version == net.version
+    )
+    merged: list[list[int]] = []  # disjoint, sorted
+    for lo, hi in spans:
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    i = 0
+    for sub in net.subnets(new_prefix=max(prefix, net.prefixlen)):
+        lo, hi = int(sub.network_address), int(sub.broadcast_address)
+        while i < len(merged) and merged[i][1] < lo:
+            i += 1
+        if i < len(merged) and merged[i][0] <= hi:
+            continue
+        yield str(sub)
+
+
+def _within(ip: str, net: tuple[int, int, int] | None) -> bool:
+    """``ipam.contains`` with the network parsed once."""
+    if net is None:
+        return False
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    bits, value, length = net
+    return addr.max_prefixlen == bits and (int(addr) ^ value) >> (bits - length) == 0
+
+
+def _parse_net(cidr: str) -> tuple[int, int, int] | None:
+    try:
+        net = ipaddress.ip_network(cidr)
+    except ValueError:
+        return None
+    return (net.max_prefixlen, int(net.network_address), net.prefixlen)
+
+
+def _free_addresses(cidr: str, used: set[str], taken: Mapping[str, Any]) -> Iterator[str]:
+    """The free host addresses of ``cidr`` in order, after the first (``ipam.free_address``
+    one at a time: addresses are only taken as they are handed out, so the lowest free one
+    never goes back, and each node's /24 is walked once instead of once per pod)."""
+    try:
+        net = ipaddress.ip_network(cidr)
+    except ValueError:
+        return
+    for i, host in enumerate(net.hosts()):
+        if i < 1:
+            continue
+        text = str(host)
+        if text not in used and text not in taken:
+            yield text
 
 
 def _service_ips(cfg: ClusterConfig, plan: Plan) -> None:
