@@ -51,7 +51,7 @@ def _check_maps(eng: PolicyEngine) -> None:
             fresh = materialize(
                 eng.selector_policy(ident),
                 eng.cache.get,
-                lambda e, v=variant: eng._entries_of(e, v),
+                lambda e, v=variant: eng._maps.entries_of(e, v),
                 variant,
             )
             assert _canon(eng, ms) == _canon(eng, fresh), ident

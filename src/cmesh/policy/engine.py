@@ -11,22 +11,10 @@ algorithm; ``pkg/policy`` for the structure):
   *local* identities only (a cluster enforces its own policies on its own endpoints, ref §1.14);
 * each local identity's SelectorPolicy is distilled once per distinct set of selecting rules,
   when first needed, and shared;
-* a MapState is per endpoint, not per identity: ingress named ports resolve against the
-  endpoint's own container ports (ref §1.8), so the maps of an identity are keyed by the named
-  ports of its endpoints, and endpoints with equal named ports share one map.
+* each local endpoint's policy map (per identity and the endpoint's named ports, ref §1.8) is
+  materialised on first use and then changed in place (:mod:`cmesh.policy.endpointpolicy`).
 
-A map is materialised on first use (:meth:`PolicyEngine.resolve_all` materialises all) and from
-then on changed in place, as Cilium's ``MapChanges`` do:
-
-* a selector gains or loses an identity: every map whose policy has entries with that selector
-  gains or loses that identity's key entries (``_sel_maps`` says which maps to look at);
-* a rule starts or stops selecting an identity: that rule's entries are added to or removed
-  from the identity's maps;
-* the cluster's named ports change: egress named entries are resolved again; an identity's own
-  named ports change: its maps are dropped and built again on next use.
-
-Invariant: every map holds what :func:`materialize` would build from its SelectorPolicy and the
-current selections, up to the order of entries within a key (which no decision depends on).
+Adding or removing one policy or identity touches only the identities and maps it affects.
 """
 
 from __future__ import annotations
@@ -38,15 +26,9 @@ from typing import Any
 from cmesh.identity import ReservedIdentity
 from cmesh.labels import EndpointSelector
 from cmesh.policy.cidridentity import CIDRIdentities
+from cmesh.policy.endpointpolicy import EndpointMaps
 from cmesh.policy.lookup import Decision, Settings, decide_entries, early_decision
-from cmesh.policy.mapstate import (
-    KeyTable,
-    MapEntry,
-    MapState,
-    NamedPorts,
-    NamedPortSpec,
-    materialize,
-)
+from cmesh.policy.mapstate import MapState, NamedPorts, NamedPortSpec
 from cmesh.policy.repository import PolicyKey, Repository, cidr_prefixes, peer_selectors
 from cmesh.policy.resolve import PolicyEntry, SelectorPolicy, derive, distill, rule_entries
 from cmesh.policy.rule import PolicyRule, Selector
@@ -55,7 +37,6 @@ from cmesh.policy.types import Direction, Protocol
 
 __all__ = ["NamedPortSpec", "NamedPorts", "PolicyEngine", "named_ports_key"]
 
-MapID = tuple[int, NamedPorts]  # (identity, the named ports of its endpoints)
 _HOST = int(ReservedIdentity.HOST)
 _ANY = Protocol.ANY
 _NO_RULES: frozenset[PolicyRule] = frozenset()
@@ -69,7 +50,7 @@ def named_ports_key(ports: Iterable[NamedPortSpec]) -> NamedPorts:
 class PolicyEngine:
     #: The shape of the engine's state: a pickled engine of another format refuses to load
     #: (the view cache of ``cmesh.datapath.load`` then rebuilds it).
-    FORMAT = 2
+    FORMAT = 3
 
     def __init__(self, cluster: str, settings: Settings | None = None) -> None:
         self.cluster = cluster
@@ -82,32 +63,22 @@ class PolicyEngine:
         self._variants: dict[int, tuple[NamedPorts, ...]] = {}
         self._named_all: Counter[NamedPortSpec] = Counter()
         self._rule_entries: dict[PolicyRule, tuple[PolicyEntry, ...]] = {}
-        self._fixed: dict[int, tuple[MapEntry, ...]] = {}  # id(entry) -> its map entries
         self._by_subject: dict[EndpointSelector, set[PolicyRule]] = {}
         self._subject_rules: dict[int, frozenset[PolicyRule]] = {}
         self._sp_cache: dict[frozenset[PolicyRule], SelectorPolicy] = {}
         self._sp_users: Counter[frozenset[PolicyRule]] = Counter()
-        self._maps: dict[int, dict[NamedPorts, MapState]] = {}
-        self._default: dict[int, MapState] = {}  # identity -> the map of its named ports
-        self._sel_maps: dict[Selector, set[MapID]] = {}
-        self._keys = KeyTable()
+        self._maps = EndpointMaps(self.cache.get, self._rule_entries, self._named_all)
         self._cidr = CIDRIdentities()
         self.settings = settings or Settings()
 
     # -- pickling (the view cache) -------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        del state["_fixed"]  # keyed by object id: rebuilt on load
-        state["_format"] = self.FORMAT
-        return state
+        return {**self.__dict__, "_format": self.FORMAT}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         if state.pop("_format", None) != self.FORMAT:
             raise ValueError("a pickled PolicyEngine of another format: rebuild it")
         self.__dict__.update(state)
-        self._fixed = {}
-        for entries in self._rule_entries.values():
-            self._fix(entries)
 
     # -- settings ------------------------------------------------------------------------
     @property
@@ -121,10 +92,7 @@ class PolicyEngine:
         self._host_ok = value.allow_localhost in ("auto", "always")
         for sp in self._sp_cache.values():
             sp.memo.clear()
-        for maps in self._maps.values():
-            for ms in maps.values():
-                if ms.sp is not None:
-                    ms.sp.memo.clear()
+        self._maps.clear_memos()
 
     # -- identities ----------------------------------------------------------------------
     def upsert_identity(
@@ -145,7 +113,7 @@ class PolicyEngine:
         ident = info.id
         known = ident in self.cache.identities
         changes = self.cache.upsert_identity(info)
-        self._selections_changed(ident, changes)
+        self._maps.selections_changed(ident, changes)
         self._set_named_ports(ident, named_ports, endpoint_ports)
         if local and ident not in self.local:
             self.local.add(ident)
@@ -154,15 +122,14 @@ class PolicyEngine:
             self._set_subject_rules(ident, self._rules_selecting(ident, changes, True))
 
     def remove_identity(self, ident: int) -> None:
-        self._selections_changed(ident, self.cache.remove_identity(ident))
-        self._keys.forget(ident)
+        self._maps.selections_changed(ident, self.cache.remove_identity(ident))
         self._set_named_ports(ident, (), None)
         self._named_own.pop(ident, None)
         self.local.discard(ident)
         old = self._subject_rules.pop(ident, None)
         if old is not None:
             self._release_policy(old)
-        self._drop_maps(ident)
+        self._maps.forget_identity(ident)
 
     def identity(self, ident: int) -> IdentityInfo | None:
         return self.cache.identities.get(ident)
@@ -187,12 +154,12 @@ class PolicyEngine:
             self._variants[ident] = variants
         else:
             self._variants.pop(ident, None)
-        self._drop_maps(ident)  # its own ingress named ports: built again on next use
+        self._maps.drop(ident)  # its own ingress named ports: built again on next use
         if union != old:
             self._named_all.subtract(old)
             self._named_all.update(union)
             self._named_all += Counter()  # drop zero counts
-            self._resolve_egress_named({n for n, _, _ in set(old) ^ set(union)})
+            self._maps.named_ports_changed({n for n, _, _ in set(old) ^ set(union)})
 
     def endpoint_variants(self, ident: int) -> tuple[NamedPorts, ...]:
         """The distinct named-port sets of a local identity's endpoints: one map each."""
@@ -234,7 +201,7 @@ class PolicyEngine:
     def _register_rule(self, r: PolicyRule) -> None:
         entries = rule_entries(r)
         self._rule_entries[r] = entries
-        self._fix(entries)
+        self._maps.fix(entries)
         self.cache.add_selector(r.subject)
         self._by_subject.setdefault(r.subject, set()).add(r)
         for s in peer_selectors(r):
@@ -242,8 +209,7 @@ class PolicyEngine:
         self._cidr.ref(cidr_prefixes(r), 1)
 
     def _unregister_rule(self, r: PolicyRule) -> None:
-        for e in self._rule_entries.pop(r):
-            self._fixed.pop(id(e), None)
+        self._maps.unfix(self._rule_entries.pop(r))
         self.cache.remove_selector(r.subject)
         rules = self._by_subject[r.subject]
         rules.discard(r)
@@ -251,15 +217,8 @@ class PolicyEngine:
             del self._by_subject[r.subject]
         for s in peer_selectors(r):
             if self.cache.remove_selector(s):
-                self._sel_maps.pop(s, None)
+                self._maps.forget_selector(s)
         self._cidr.ref(cidr_prefixes(r), -1)
-
-    def _fix(self, entries: Iterable[PolicyEntry]) -> None:
-        """Make the map entries of ``entries`` that do not depend on the endpoint; an egress
-        named port's are made when first needed (and again when named ports change)."""
-        for e in entries:
-            if not e.named:
-                self._fixed[id(e)] = (MapEntry(e.protocol, e.ports.lo, e.ports.hi, e),)
 
     def subjects(self, sel: Selector) -> set[int]:
         """Local identities a rule's subject selector selects (``{}``: every local endpoint)."""
@@ -281,10 +240,10 @@ class PolicyEngine:
 
     def _sync_cidr_identities(self) -> None:
         for ident in self._cidr.stale():
-            self._selections_changed(ident, self.cache.remove_identity(ident))
-            self._keys.forget(ident)
+            self._maps.selections_changed(ident, self.cache.remove_identity(ident))
+            self._maps.forget_identity(ident)
         for info in self._cidr.fresh(self.cache.identities):
-            self._selections_changed(info.id, self.cache.upsert_identity(info))
+            self._maps.selections_changed(info.id, self.cache.upsert_identity(info))
 
     def world_identity(self, ip: str) -> int:
         """The identity the ipcache gives an address outside the mesh: its longest CIDR, or world."""
@@ -329,8 +288,7 @@ class PolicyEngine:
             return
         self._subject_rules[ident] = rules
         self._sp_users[rules] += 1
-        maps = self._maps.get(ident)
-        if maps:
+        if ident in self._maps.maps:
             gone = old - rules if old is not None else _NO_RULES
             came = rules - old if old is not None else rules
             sp = self._sp_cache.get(rules)
@@ -339,8 +297,7 @@ class PolicyEngine:
                 get = self._rule_entries.__getitem__
                 sp = derive(before, gone, came, get) if before else distill(rules, get)
                 self._sp_cache[rules] = sp
-            for variant, ms in maps.items():
-                self._change_rules(ident, variant, ms, sp, gone, came)
+            self._maps.rules_changed(ident, sp, gone, came)
         if old is not None:
             self._release_policy(old)
 
@@ -363,113 +320,27 @@ class PolicyEngine:
         return sp
 
     # -- maps ----------------------------------------------------------------------------
-    def _entries_of(self, e: PolicyEntry, named_ports: NamedPorts) -> tuple[MapEntry, ...]:
-        """The map entries of ``e`` for endpoints with ``named_ports`` (ref §1.8)."""
-        fixed = self._fixed.get(id(e))
-        if fixed is not None:
-            return fixed
-        proto = e.protocol.value
-        if e.direction is Direction.INGRESS:
-            ports = {p for n, pr, p in named_ports if n == e.named and pr == proto}
-            return tuple(MapEntry(e.protocol, p, p, e) for p in sorted(ports))
-        # Egress: the same for every map until the cluster's named ports change.
-        ports = {p for (n, pr, p) in self._named_all if n == e.named and pr == proto}
-        fixed = tuple(MapEntry(e.protocol, p, p, e) for p in sorted(ports))
-        self._fixed[id(e)] = fixed
-        return fixed
-
-    def _change_rules(
-        self,
-        ident: int,
-        variant: NamedPorts,
-        ms: MapState,
-        sp: SelectorPolicy,
-        gone: Iterable[PolicyRule],
-        came: Iterable[PolicyRule],
-    ) -> None:
-        get = self.cache.get
-        for r in gone:
-            for e in self._rule_entries[r]:
-                ids = get(e.selector)
-                if ids:
-                    ms.remove(e.direction, ids, e)
-        ms.set_policy(sp)
-        mid = (ident, variant)
-        for r in came:
-            for e in self._rule_entries[r]:
-                self._sel_maps.setdefault(e.selector, set()).add(mid)
-                ids = get(e.selector)
-                if ids:
-                    ms.add_entries(e.direction, ids, self._entries_of(e, variant))
-
-    def _selections_changed(self, ident: int, changes: SelectionChanges) -> None:
-        """``ident`` joined or left the selections of ``changes``: change the maps that use them."""
-        for sel, now in changes.items():
-            mids = self._sel_maps.get(sel)
-            if not mids:
-                continue
-            for mid in list(mids):
-                ms = self._maps.get(mid[0], {}).get(mid[1])
-                entries = ms.sp.by_selector.get(sel) if ms is not None and ms.sp else None
-                if not entries:
-                    mids.discard(mid)  # the map went, or its policy no longer has ``sel``
-                    continue
-                for e in entries:
-                    if now:
-                        ms.add_entries(e.direction, (ident,), self._entries_of(e, mid[1]))
-                    else:
-                        ms.remove(e.direction, (ident,), e)
-
-    def _resolve_egress_named(self, names: set[str]) -> None:
-        """The cluster's named ports ``names`` changed: resolve egress named entries again."""
-        get = self.cache.get
-        for entries in self._rule_entries.values():
-            for e in entries:
-                if e.named and e.direction is Direction.EGRESS:
-                    self._fixed.pop(id(e), None)
-        for maps in self._maps.values():
-            for variant, ms in maps.items():
-                for e in ms.sp.entries if ms.sp else ():
-                    if e.named in names and e.direction is Direction.EGRESS:
-                        ids = get(e.selector)
-                        if ids:
-                            ms.remove(e.direction, ids, e)
-                            ms.add_entries(e.direction, ids, self._entries_of(e, variant))
-
-    def _drop_maps(self, ident: int) -> None:
-        self._maps.pop(ident, None)
-        self._default.pop(ident, None)
-
     def map_state(self, ident: int, named_ports: Iterable[NamedPortSpec] | None = None) -> MapState:
         """The policy map of the endpoints of ``ident`` whose named ports are ``named_ports``
         (default: all the identity's named ports, the map of every endpoint when they agree)."""
-        variant = (
-            self._named_own.get(ident, ()) if named_ports is None else named_ports_key(named_ports)
-        )
-        ms = self._maps.get(ident, {}).get(variant)
+        own = self._named_own.get(ident, ())
+        variant = own if named_ports is None else named_ports_key(named_ports)
+        ms = self._maps.get(ident, variant)
         if ms is None:
-            sp = self.selector_policy(ident)
-            ms = materialize(
-                sp, self.cache.get, lambda e: self._entries_of(e, variant), variant, self._keys
-            )
-            self._maps.setdefault(ident, {})[variant] = ms
-            if variant == self._named_own.get(ident, ()):
-                self._default[ident] = ms
-            mid = (ident, variant)
-            for sel in sp.by_selector:
-                self._sel_maps.setdefault(sel, set()).add(mid)
+            ms = self._maps.materialize(ident, variant, self.selector_policy(ident), variant == own)
         return ms
 
     def resolve_all(self) -> int:
         """Materialise every local endpoint's policy map; returns the number of map entries."""
         total = 0
+        maps = self._maps.maps
         for ident in self.local:
-            maps = self._maps.get(ident)
+            mine = maps.get(ident)
             for variant in self.endpoint_variants(ident):
-                ms = maps.get(variant) if maps else None
+                ms = mine.get(variant) if mine else None
                 if ms is None:
                     ms = self.map_state(ident, variant)
-                    maps = self._maps[ident]
+                    mine = maps[ident]
                 total += ms.count
         return total
 
@@ -489,17 +360,19 @@ class PolicyEngine:
 
         ``named_ports`` are the subject endpoint's own container ports (ref §1.8); the default
         is every named port of the identity's endpoints.  ``endpoint_audit`` is the endpoint's
-        own ``PolicyAuditMode`` (ref §2.12), which its identity's siblings do not share.  This is :func:`lookup` with the
-        decision memoised in the map's SelectorPolicy by the entries that covered the flow: the
-        decision depends on nothing else but that policy and the settings, which clear the memo.
+        own ``PolicyAuditMode`` (ref §2.12), which its identity's siblings do not share.
+
+        This is :func:`lookup` with the decision memoised in the map's SelectorPolicy by the
+        entries that covered the flow: the decision depends on nothing else but that policy,
+        the audit mode and the settings, which clear the memo.
         """
         settings = self._settings
         if self._never or (peer == _HOST and self._host_ok and direction is Direction.INGRESS):
             return early_decision(direction, peer, settings)  # type: ignore[return-value]
         if named_ports is None:
-            ms = self._default.get(subject)
+            ms = self._maps.default.get(subject)
         else:
-            maps = self._maps.get(subject)
+            maps = self._maps.maps.get(subject)
             ms = maps.get(named_ports) if maps and type(named_ports) is tuple else None
         if ms is None:
             ms = self.map_state(subject, named_ports)
