@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cmesh.datapath.dns import resolve
-from cmesh.datapath.peers import Mesh, Peer
 from cmesh.datapath.requests import DNSQuery, DNSResponse, HTTPCall, HTTPResponse, TLSInfo
-from cmesh.datapath.sim import Simulator
 from cmesh.l7 import HTTPRequest
 from cmesh.policy.types import Protocol
+
+if TYPE_CHECKING:
+    from cmesh.datapath.peers import Mesh, Peer
+    from cmesh.datapath.sim import Simulator
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ class L7Result:
 
 
 def _sim(mesh: Mesh) -> Simulator:
+    from cmesh.datapath.sim import Simulator  # the whole datapath, only when a request is asked
+
     return Simulator(mesh, time.time_ns())
 
 
@@ -138,6 +141,8 @@ def evaluate(
 def resolve_fqdn(mesh: Mesh, src: Peer, name: str) -> tuple[str | None, L7Result]:
     """Resolve ``name`` as ``src`` would (the DNS flow can be dropped or refused)."""
     sim = _sim(mesh)
+    from cmesh.datapath.dns import resolve
+
     res = resolve(sim, src, name, search=not name.endswith("."))
     verdict = (
         "FORWARDED"

@@ -128,11 +128,24 @@ def warm(home: object, cfg: ClusterConfig) -> None:
         mgr.close()
 
 
+FQDN_PREFIX = "cmesh/fqdn/"
+
+
+def learned(store: Store, cluster: str, now: float) -> dict[str, set[str]]:
+    """Addresses the DNS proxy learned in ``cluster`` that are still within their TTL."""
+    kvs, _ = store.list(f"{FQDN_PREFIX}{cluster}/")
+    out: dict[str, set[str]] = {}
+    for kv in kvs:
+        d = json.loads(kv.value)
+        for name, exp in d.get("names", {}).items():
+            if exp > now:
+                out.setdefault(d["ip"], set()).add(name)
+    return out
+
+
 def learn_fqdns(store: Store, mesh: Mesh, now: float | None = None) -> None:
     """Replay what each cluster's DNS proxy learned and is still within its TTL (ref §2.11)."""
     import time
-
-    from cmesh.datapath.session import learned
 
     t = time.time() if now is None else now
     for name, view in mesh.views.items():

@@ -13,27 +13,13 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from cmesh.datapath.load import HOSTS_PREFIX, load_hosts, load_mesh
+from cmesh.datapath.load import FQDN_PREFIX, HOSTS_PREFIX, learned, load_hosts, load_mesh
 from cmesh.datapath.sim import Simulator
 from cmesh.datapath.tools import ToolResult, run
 from cmesh.datapath.tracer import find_pod
 from cmesh.kvstore import Put, Store
 
-__all__ = ["HOSTS_PREFIX", "exec_tool", "load_hosts", "simulator"]
-
-FQDN_PREFIX = "cmesh/fqdn/"
-
-
-def learned(store: Store, cluster: str, now: float) -> dict[str, set[str]]:
-    """Addresses the DNS proxy learned in ``cluster`` that are still within their TTL."""
-    kvs, _ = store.list(f"{FQDN_PREFIX}{cluster}/")
-    out: dict[str, set[str]] = {}
-    for kv in kvs:
-        d = json.loads(kv.value)
-        for name, exp in d.get("names", {}).items():
-            if exp > now:
-                out.setdefault(d["ip"], set()).add(name)
-    return out
+__all__ = ["FQDN_PREFIX", "HOSTS_PREFIX", "exec_tool", "learned", "load_hosts", "simulator"]
 
 
 def save_learned(store: Store, sim: Simulator, now: float) -> None:

@@ -22,9 +22,9 @@ b'1'
 """
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from cmesh.errors import InvalidArgument
-from cmesh.kvstore.etcd import EtcdStore
 from cmesh.kvstore.memory import MemoryStore
 from cmesh.kvstore.sqlite import SQLiteStore
 from cmesh.kvstore.store import Store
@@ -40,6 +40,9 @@ from cmesh.kvstore.types import (
     TxnOp,
     TxnResult,
 )
+
+if TYPE_CHECKING:
+    from cmesh.kvstore.etcd import EtcdStore
 
 __all__ = [
     "Compare",
@@ -60,6 +63,16 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> Any:
+    # The etcd client (urllib3 and friends) is loaded only when etcd is used: most commands
+    # run on the embedded store and `policy trace` should start fast.
+    if name == "EtcdStore":
+        from cmesh.kvstore.etcd import EtcdStore
+
+        return EtcdStore
+    raise AttributeError(f"module 'cmesh.kvstore' has no attribute {name!r}")
+
+
 def _open_memory(rest: str) -> Store:
     return MemoryStore()
 
@@ -74,6 +87,8 @@ def _open_sqlite(path: str) -> Store:
 
 def _open_etcd(scheme: str) -> Callable[[str], Store]:
     def open_etcd(endpoints: str) -> Store:
+        from cmesh.kvstore.etcd import EtcdStore
+
         return EtcdStore(f"{scheme}://{endpoints}")
 
     return open_etcd
