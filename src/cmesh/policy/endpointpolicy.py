@@ -52,6 +52,7 @@ class EndpointMaps:
         self._sel_maps: dict[Selector, set[MapID]] = {}
         self._keys = KeyTable()
         self._fixed: dict[int, tuple[MapEntry, ...]] = {}  # id(entry) -> its map entries
+        self._uids = 0  # the last MapEntry.uid given
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -70,7 +71,11 @@ class EndpointMaps:
         named port's are made when first needed (and again when named ports change)."""
         for e in entries:
             if not e.named:
-                self._fixed[id(e)] = (MapEntry(e.protocol, e.ports.lo, e.ports.hi, e),)
+                self._fixed[id(e)] = (self._entry(e, e.ports.lo, e.ports.hi),)
+
+    def _entry(self, e: PolicyEntry, lo: int, hi: int) -> MapEntry:
+        self._uids += 1
+        return MapEntry(e.protocol, lo, hi, e, self._uids)
 
     def unfix(self, entries: Iterable[PolicyEntry]) -> None:
         for e in entries:
@@ -84,10 +89,10 @@ class EndpointMaps:
         proto = e.protocol.value
         if e.direction is Direction.INGRESS:
             ports = {p for n, pr, p in named_ports if n == e.named and pr == proto}
-            return tuple(MapEntry(e.protocol, p, p, e) for p in sorted(ports))
+            return tuple(self._entry(e, p, p) for p in sorted(ports))
         # Egress: the same for every map until the cluster's named ports change.
         ports = {p for (n, pr, p) in self._named_all if n == e.named and pr == proto}
-        fixed = tuple(MapEntry(e.protocol, p, p, e) for p in sorted(ports))
+        fixed = tuple(self._entry(e, p, p) for p in sorted(ports))
         self._fixed[id(e)] = fixed
         return fixed
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from typing import Any
 
 from cmesh.identity import ReservedIdentity
@@ -39,6 +40,7 @@ __all__ = ["NamedPortSpec", "NamedPorts", "PolicyEngine", "named_ports_key"]
 
 _HOST = int(ReservedIdentity.HOST)
 _ANY = Protocol.ANY
+_UID = attrgetter("uid")
 _NO_RULES: frozenset[PolicyRule] = frozenset()
 
 
@@ -174,7 +176,7 @@ class PolicyEngine:
         gain the new ones', then the old rules' selectors (and CIDR identities) go."""
         old, new = self.repo.replace(key, rules)
         old_set, new_set = set(old), set(new)
-        removed = [r for r in old if r not in new_set]
+        removed = [r for r in dict.fromkeys(old) if r not in new_set]
         added = [r for r in dict.fromkeys(new) if r not in old_set]
         for r in added:
             self._register_rule(r)
@@ -392,21 +394,21 @@ class PolicyEngine:
                 if me.lo <= port <= me.hi and (me.protocol is protocol or me.protocol is _ANY)
             ]
         audit = endpoint_audit or subject in self.endpoint_audit
-        # Keyed by the ids of the covering entries; the memo keeps them (so the ids) alive.
+        # Keyed by the covering entries' uids; only ints and bools, so the key is one object
+        # the garbage collector stops tracking (a full collection walks the whole heap).
         key = (
-            direction,
+            direction is Direction.INGRESS,
             peer != 0,
             audit,
-            tuple(map(id, own)) if own else (),
-            tuple(map(id, wild)) if wild else (),
+            tuple(map(_UID, own)) if own else (),
+            tuple(map(_UID, wild)) if wild else (),
         )
         sp = ms.sp
         assert sp is not None
-        hit = sp.memo.get(key)
-        if hit is not None:
-            return hit[0]  # type: ignore[no-any-return]
-        d = decide_entries(
-            direction, sp, own or (), wild or (), settings, l3=peer != 0, endpoint_audit=audit
-        )
-        sp.memo[key] = (d, own, wild)
-        return d
+        d = sp.memo.get(key)
+        if d is None:
+            d = decide_entries(
+                direction, sp, own or (), wild or (), settings, l3=peer != 0, endpoint_audit=audit
+            )
+            sp.memo[key] = d
+        return d  # type: ignore[no-any-return]

@@ -37,15 +37,18 @@ MapKey = tuple[Direction, int]
 class MapEntry:
     """One entry of a key: a protocol and inclusive port range, and the entry it came from.
 
-    Computed once, for lookups: ``order`` sorts entries in policy order (the policy reference,
-    the rule path, the ports; decisions list their entries in that order) and ``spec`` ranks
-    how specific the entry is (a protocol over any, then a narrower range).
+    ``uid`` numbers the entries an engine makes (never reused, unlike ``id()``): lookups
+    memoise decisions by the uids of the entries that covered a flow.  Computed once, for
+    lookups: ``order`` sorts entries in policy order (the policy reference, the rule path, the
+    ports; decisions list their entries in that order) and ``spec`` ranks how specific the
+    entry is (a protocol over any, then a narrower range).
     """
 
     protocol: Protocol
     lo: int
     hi: int
     entry: PolicyEntry
+    uid: int = field(default=0, repr=False, compare=False)
     order: tuple[Any, ...] = field(init=False, repr=False, compare=False)
     spec: tuple[bool, int] = field(init=False, repr=False, compare=False)
 
@@ -62,7 +65,7 @@ class MapEntry:
         object.__setattr__(self, "spec", (self.protocol is not Protocol.ANY, self.lo - self.hi))
 
     def __reduce__(self) -> tuple[type[MapEntry], tuple[Any, ...]]:
-        return (MapEntry, (self.protocol, self.lo, self.hi, self.entry))
+        return (MapEntry, (self.protocol, self.lo, self.hi, self.entry, self.uid))
 
     def covers(self, protocol: Protocol, port: int) -> bool:
         if self.protocol is not Protocol.ANY and self.protocol is not protocol:
