@@ -1,6 +1,8 @@
 """The policy engine (pure core): import, validation, selector cache, resolution, lookup.
 
-Names are imported on first use (PEP 562) so that commands load only what they need."""
+Names are imported on first use (PEP 562) so that commands load only what they need.  The
+``lookup`` function is not re-exported: a lazy name would be shadowed by the ``lookup`` submodule
+once anything imports it; use ``cmesh.policy.lookup.lookup`` or ``PolicyEngine.decide``."""
 
 from __future__ import annotations
 
@@ -36,7 +38,6 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "distill": ("cmesh.policy.resolve", "distill"),
     "import_all": ("cmesh.policy.importer", "import_all"),
     "import_resource": ("cmesh.policy.importer", "import_resource"),
-    "lookup": ("cmesh.policy.lookup", "lookup"),
     "nearest_misses": ("cmesh.policy.explain", "nearest_misses"),
     "validate_all": ("cmesh.policy.validate", "validate_all"),
     "validate_policy": ("cmesh.policy.validate", "validate_policy"),
@@ -71,7 +72,6 @@ __all__ = [
     "distill",
     "import_all",
     "import_resource",
-    "lookup",
     "nearest_misses",
     "validate_all",
     "validate_policy",
@@ -81,7 +81,7 @@ if TYPE_CHECKING:
     from cmesh.policy.engine import PolicyEngine
     from cmesh.policy.explain import Mismatch, Miss, nearest_misses
     from cmesh.policy.importer import ImportContext, import_all, import_resource
-    from cmesh.policy.lookup import Decision, Settings, lookup
+    from cmesh.policy.lookup import Decision, Settings
     from cmesh.policy.mapstate import MapState
     from cmesh.policy.resolve import PolicyEntry, SelectorPolicy, distill
     from cmesh.policy.rule import CIDRSelector, FQDNSelector, PolicyRule, RuleElement
