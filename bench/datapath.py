@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.guide_home import build, cmesh
+from bench.guide_home import REPO, build, cmesh
 
 from cmesh.datapath.peers import Peer, PeerKind
 from cmesh.datapath.session import record, simulator
@@ -185,8 +185,9 @@ def main() -> None:
         home_dir, _ = build(root, traffic=False)
         deny = root / "deny-api-to-payment.yaml"
         deny.write_text(DENY)
-        for c in ("cluster-1", "cluster-2"):
-            cmesh(home_dir, "apply", "-f", str(deny), "--context", c)
+        vis = REPO / "examples" / "flows-to-policy" / "visibility.yaml"
+        for c in ("cluster-1", "cluster-2"):  # the L7 visibility guide_home removes at the end
+            cmesh(home_dir, "apply", "-f", str(vis), "-f", str(deny), "--context", c)
         home = Home.open(home_dir)
         try:
             base = bench_baseline(home, args.n * 5)
