@@ -7,8 +7,9 @@ maps and ``cmesh.datapath.decide``/``trace``; nothing evaluates a rule on its ow
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from cmesh._lazy import lazy_exports
 
 _EXPORTS: dict[str, tuple[str, str]] = {
     "Analyzer": ("cmesh.analysis.connectivity", "Analyzer"),
@@ -43,15 +44,4 @@ if TYPE_CHECKING:
     from cmesh.analysis.sources import load as load_mesh_source
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module, attr = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), attr)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -14,8 +14,9 @@ Names are imported on first use (PEP 562) so that commands load only what they n
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from cmesh._lazy import lazy_exports
 
 _EXPORTS: dict[str, tuple[str, str]] = {
     "AuditEntry": ("cmesh.generate.audit", "AuditEntry"),
@@ -62,15 +63,4 @@ if TYPE_CHECKING:
     from cmesh.generate.verify import Verification, verify
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module, attr = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), attr)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -22,8 +22,9 @@ b'1'
 """
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from cmesh._lazy import lazy_exports
 from cmesh.errors import InvalidArgument
 from cmesh.kvstore.memory import MemoryStore
 from cmesh.kvstore.sqlite import SQLiteStore
@@ -63,14 +64,9 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # The etcd client (urllib3 and friends) is loaded only when etcd is used: most commands
-    # run on the embedded store and `policy trace` should start fast.
-    if name == "EtcdStore":
-        from cmesh.kvstore.etcd import EtcdStore
-
-        return EtcdStore
-    raise AttributeError(f"module 'cmesh.kvstore' has no attribute {name!r}")
+# The etcd client (urllib3 and friends) is loaded only when etcd is used: most commands run on
+# the embedded store, and `policy trace` should start fast.
+__getattr__, __dir__ = lazy_exports(__name__, {"EtcdStore": ("cmesh.kvstore.etcd", "EtcdStore")})
 
 
 def _open_memory(rest: str) -> Store:
