@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from cmesh.cli.walkthrough import Walkthrough
+from cmesh.cli.walkthrough import EXAMPLES, Result, Walkthrough
 
 C1, C2 = "cluster-1", "cluster-2"
+#: curl prints the response's status code after the body (the guide's L7 tests read it).
+WRITE_CODE = ("-w", " %{http_code}\\n")
 
 
 def steps(w: Walkthrough) -> list[Callable[[], None]]:
@@ -31,8 +31,8 @@ def steps(w: Walkthrough) -> list[Callable[[], None]]:
 class Guide:
     def __init__(self, w: Walkthrough) -> None:
         self.w = w
-        self.seed = w_examples(w) / "seed"
-        self.fixed = w_examples(w) / "corrected"
+        self.seed = EXAMPLES / "seed"
+        self.fixed = EXAMPLES / "corrected"
 
     def pod(self, cluster: str, selector: str, ns: str = "default") -> str:
         r = self.w.cmd(
@@ -50,24 +50,42 @@ class Guide:
         return sorted(i["status"]["podIP"] for i in items)[0]
 
     def trace(self, cluster: str, src: str, dst: str, port: int) -> dict:
-        self.w.cmd(
-            "policy", "trace", "--from", src, "--to", dst, "--port", str(port), "--context", cluster
-        )
-        return self.w.cmd(
-            "policy",
-            "trace",
-            "--from",
-            src,
-            "--to",
-            dst,
-            "--port",
-            str(port),
-            "-o",
-            "json",
+        """Show the trace's story, then read its JSON (not shown) for the check."""
+        args = ("policy", "trace", "--from", src, "--to", dst, "--port", str(port))
+        self.w.cmd(*args, "--context", cluster)
+        return self.w.cmd(*args, "-o", "json", "--context", cluster, show=False).json()
+
+    def exec(self, cluster: str, pod: str, *argv: str) -> Result:
+        """``cmesh exec --context CLUSTER POD -- ARGV``, as the guide's ``kubectl exec``."""
+        return self.w.cmd("exec", "--context", cluster, pod, "--", *argv)
+
+    def nc(self, cluster: str, pod: str, ip: str) -> Result:
+        """Open a connection to the database port (5432) of ``ip``, giving up after 3 s."""
+        return self.exec(cluster, pod, "nc", "-z", "-v", "-w", "3", ip, "5432")
+
+    def check_blocked(self, name: str, guide: str, cilium: str, r: Result) -> None:
+        self.w.check(name, guide, cilium, "connected" if r.rc == 0 else "timed out", r.rc != 0)
+
+    def check_status(self, name: str, guide: str, cilium: str, r: Result, code: str) -> None:
+        """The HTTP status curl printed last (``WRITE_CODE``) is ``code``."""
+        words = r.stdout.split()
+        got = words[-1] if r.rc == 0 and words else f"exit {r.rc}"
+        self.w.check(name, guide, cilium, got, r.rc == 0 and r.stdout.strip().endswith(code))
+
+    def check_audit_names_test_policy(self, name: str, guide: str, cilium: str, last: str) -> None:
+        r = self.w.cmd(
+            "hubble",
+            "observe",
             "--context",
-            cluster,
-            show=False,
-        ).json()
+            C1,
+            "--verdict",
+            "AUDIT",
+            "--print-policy-names",
+            "--last",
+            last,
+        )
+        named = "test-policy" in r.stdout
+        self.w.check(name, guide, cilium, "test-policy" if named else r.stdout.strip()[:60], named)
 
     # -- Installing Cilium in each cluster ----------------------------------------------------------
     def install(self) -> None:
@@ -158,18 +176,14 @@ class Guide:
             "Cilium has no per-policy audit (ref §2.12, §7.3); cmesh implements the guide's policy.cilium.io/audit-mode annotation: what the policy would newly drop is reported as AUDIT and passes."
         )
         w.cmd("apply", "-f", str(self.seed / "policies" / "test-policy.yaml"), "--context", C1)
-        r = w.cmd(
-            "exec",
-            "--context",
+        r = self.exec(
             C1,
             self.pod(C1, "app=api,region=us-east-1"),
-            "--",
             "curl",
             "-s",
             "-m",
             "5",
-            "-w",
-            " %{http_code}\\n",
+            *WRITE_CODE,
             f"http://{self.pod_ip(C1, 'app=payment')}:8080/health",
         )
         w.check(
@@ -179,36 +193,20 @@ class Guide:
             "200" if r.rc == 0 else f"exit {r.rc}",
             r.rc == 0,
         )
-        r = w.cmd(
-            "hubble",
-            "observe",
-            "--context",
-            C1,
-            "--verdict",
-            "AUDIT",
-            "--print-policy-names",
-            "--last",
-            "2",
-        )
-        w.check(
+        self.check_audit_names_test_policy(
             "AUDIT flow names test-policy",
             "review audit logs",
             "policy-verdict AUDITED BY test-policy",
-            "test-policy" if "test-policy" in r.stdout else r.stdout.strip()[:60],
-            "test-policy" in r.stdout,
+            last="2",
         )
-        r = w.cmd(
-            "exec",
-            "--context",
+        r = self.exec(
             C1,
             self.pod(C1, "app=frontend"),
-            "--",
             "curl",
             "-s",
             "-m",
             "5",
-            "-w",
-            " %{http_code}\\n",
+            *WRITE_CODE,
             "http://payment-service/health",
         )
         w.check(
@@ -224,22 +222,32 @@ class Guide:
         w = self.w
         pol = self.seed / "policies"
         w.section("The guide's policies, as written")
-        r = w.cmd("apply", "-f", str(pol / "default-deny-all.yaml"), "--context", C1)
-        w.check(
-            "default-deny-all as written",
-            "accepted; policyEnforcement: always",
-            "rejected: Rule has no policyEnforcement (ref §7.1)",
-            "rejected: unknown field" if r.rc and "policyEnforcement" in r.stderr else "accepted",
-            r.rc != 0 and "policyEnforcement" in r.stderr,
-        )
-        r = w.cmd("apply", "-f", str(pol / "mtls-required-policy.yaml"), "--context", C1)
-        w.check(
-            "mtls-required-policy as written",
-            "accepted; fromRequires adds mTLS",
-            "rejected: fromRequires removed in 1.19 (ref §1.9)",
-            "rejected: fromRequires" if r.rc and "fromRequires" in r.stderr else "accepted",
-            r.rc != 0 and "fromRequires" in r.stderr,
-        )
+        # (policy, what the guide says, what Cilium does, the field named in the error, shown as)
+        for name, guide, cilium, field, shown in (
+            (
+                "default-deny-all",
+                "accepted; policyEnforcement: always",
+                "rejected: Rule has no policyEnforcement (ref §7.1)",
+                "policyEnforcement",
+                "unknown field",
+            ),
+            (
+                "mtls-required-policy",
+                "accepted; fromRequires adds mTLS",
+                "rejected: fromRequires removed in 1.19 (ref §1.9)",
+                "fromRequires",
+                "fromRequires",
+            ),
+        ):
+            r = w.cmd("apply", "-f", str(pol / f"{name}.yaml"), "--context", C1)
+            rejected = r.rc != 0 and field in r.stderr
+            w.check(
+                f"{name} as written",
+                guide,
+                cilium,
+                f"rejected: {shown}" if rejected else "accepted",
+                rejected,
+            )
         valid = [
             "allow-frontend-to-payment",
             "allow-from-cluster-1",
@@ -255,7 +263,7 @@ class Guide:
                 f"the other six policies in {c}",
                 "accepted",
                 "accepted (valid CiliumNetworkPolicies)",
-                "accepted" if r.rc == 0 else r.stderr.strip()[:80],
+                _accepted(r),
                 r.rc == 0,
             )
 
@@ -312,7 +320,7 @@ class Guide:
                 f"corrected policies in {c}",
                 "-",
                 "accepted",
-                "accepted" if r.rc == 0 else r.stderr.strip()[:80],
+                _accepted(r),
                 r.rc == 0,
             )
         w.cmd("apply", "-f", str(self.fixed / "restricted-dns.yaml"), "--context", C1)
@@ -345,133 +353,47 @@ class Guide:
             "5",
             url,
         )
-        answered = (
-            json.loads(r.stdout).get("cluster", "?")
-            if r.rc == 0 and r.stdout.startswith("{")
-            else "none"
-        )
         w.check(
             "frontend-labelled debug pod -> payment-service /health",
             "200",
             "200 from a backend in cluster-1 or cluster-2",
-            f"200 from {answered}" if r.rc == 0 else f"exit {r.rc}",
+            f"200 from {_answered_by(r) or 'none'}" if r.rc == 0 else f"exit {r.rc}",
             r.rc == 0,
         )
         fe = self.pod(C1, "app=frontend")
         for c, pod in ((C1, fe), (C2, self.pod(C2, "app=frontend"))):
-            r = w.cmd(
-                "exec",
-                "--context",
-                c,
-                pod,
-                "--",
-                "curl",
-                "-s",
-                "-m",
-                "5",
-                "http://payment-service/health",
-            )
-            who = (
-                json.loads(r.stdout).get("cluster", "?")
-                if r.rc == 0 and r.stdout.startswith("{")
-                else f"exit {r.rc}"
-            )
+            r = self.exec(c, pod, "curl", "-s", "-m", "5", "http://payment-service/health")
             w.check(
                 f"frontend of {c} -> payment-service",
                 "200",
                 "200 (either cluster's backend)",
-                f"answered by {who}",
+                f"answered by {_answered_by(r) or f'exit {r.rc}'}",
                 r.rc == 0,
             )
-        body = '{"item":"test"}'
-        r = w.cmd(
-            "exec",
-            "--context",
-            C1,
-            fe,
-            "--",
-            "curl",
-            "-s",
-            "-w",
-            " %{http_code}\\n",
-            "-X",
-            "POST",
-            "http://payment-service/api/v1/orders",
-            "-H",
-            "Content-Type: application/json",
-            "-d",
-            body,
-        )
-        w.check(
+        post = ("curl", "-s", *WRITE_CODE, "-X", "POST")
+        as_json = ("-H", "Content-Type: application/json", "-d", '{"item":"test"}')
+        r = self.exec(C1, fe, *post, "http://payment-service/api/v1/orders", *as_json)
+        self.check_status(
             "POST payment-service/api/v1/orders",
             "filtered by api-http-policy",
             "200: api-http-policy selects app=api, not payment",
-            r.stdout.strip().split()[-1] if r.rc == 0 else f"exit {r.rc}",
-            r.rc == 0 and r.stdout.strip().endswith("200"),
+            r,
+            "200",
         )
-        r = w.cmd(
-            "exec",
-            "--context",
-            C1,
-            fe,
-            "--",
-            "curl",
-            "-s",
-            "-w",
-            " %{http_code}\\n",
-            "-X",
-            "POST",
-            "http://api:8080/api/v1/orders",
-            "-H",
-            "Content-Type: application/json",
-            "-d",
-            body,
+        r = self.exec(C1, fe, *post, "http://api:8080/api/v1/orders", *as_json)
+        self.check_status(
+            "POST api /api/v1/orders with JSON", "allowed", "200 (second HTTP rule)", r, "200"
         )
-        w.check(
-            "POST api /api/v1/orders with JSON",
-            "allowed",
-            "200 (second HTTP rule)",
-            r.stdout.strip().split()[-1] if r.rc == 0 else f"exit {r.rc}",
-            r.rc == 0 and r.stdout.strip().endswith("200"),
-        )
-        r = w.cmd(
-            "exec",
-            "--context",
-            C1,
-            fe,
-            "--",
-            "curl",
-            "-s",
-            "-w",
-            " %{http_code}\\n",
-            "-X",
-            "POST",
-            "http://api:8080/api/v1/orders",
-            "-d",
-            "item=test",
-        )
-        w.check(
+        r = self.exec(C1, fe, *post, "http://api:8080/api/v1/orders", "-d", "item=test")
+        self.check_status(
             "POST api /api/v1/orders without JSON",
             "denied",
             "403 Access denied from the proxy (ref §1.10)",
-            r.stdout.strip().split()[-1] if r.rc == 0 else f"exit {r.rc}",
-            r.rc == 0 and r.stdout.strip().endswith("403"),
+            r,
+            "403",
         )
         db1 = self.pod_ip(C1, "app=database")
-        r = w.cmd(
-            "exec",
-            "--context",
-            C1,
-            self.pod(C1, "app=api,region=us-east-1"),
-            "--",
-            "nc",
-            "-z",
-            "-v",
-            "-w",
-            "3",
-            db1,
-            "5432",
-        )
+        r = self.nc(C1, self.pod(C1, "app=api,region=us-east-1"), db1)
         w.check(
             "api of cluster-1 -> database:5432",
             "allowed",
@@ -479,79 +401,25 @@ class Guide:
             "connected" if r.rc == 0 else f"exit {r.rc}",
             r.rc == 0,
         )
-        r = w.cmd(
-            "exec",
-            "--context",
-            C2,
-            self.pod(C2, "app=api,region=us-east-1"),
-            "--",
-            "nc",
-            "-z",
-            "-v",
-            "-w",
-            "3",
-            db1,
-            "5432",
-        )
-        w.check(
+        self.check_blocked(
             "api of cluster-2 -> database of cluster-1",
             "blocked",
             "dropped at cluster-1's ingress (allow-from-cluster-1)",
-            "connected" if r.rc == 0 else "timed out",
-            r.rc != 0,
+            self.nc(C2, self.pod(C2, "app=api,region=us-east-1"), db1),
         )
-        r = w.cmd(
-            "exec",
-            "--context",
-            C1,
-            self.pod(C1, "app=api,region=us-west-2"),
-            "--",
-            "nc",
-            "-z",
-            "-v",
-            "-w",
-            "3",
-            db1,
-            "5432",
-        )
-        w.check(
+        self.check_blocked(
             "cross-region api -> database (corrected)",
             "blocked",
             "dropped by the ingressDeny (POLICY_DENY)",
-            "connected" if r.rc == 0 else "timed out",
-            r.rc != 0,
+            self.nc(C1, self.pod(C1, "app=api,region=us-west-2"), db1),
         )
-        r = w.cmd(
-            "exec",
-            "--context",
-            C1,
-            self.pod(C1, "app=api,region=us-west-2"),
-            "--",
-            "nc",
-            "-z",
-            "-v",
-            "-w",
-            "3",
-            self.pod_ip(C2, "app=database"),
-            "5432",
-        )
-        w.check(
+        self.check_blocked(
             "cross-region api -> the other cluster's database",
             "blocked",
             "the ingressDeny names the cluster key, so it covers every cluster",
-            "connected" if r.rc == 0 else "timed out",
-            r.rc != 0,
+            self.nc(C1, self.pod(C1, "app=api,region=us-west-2"), self.pod_ip(C2, "app=database")),
         )
-        r = w.cmd(
-            "exec",
-            "--context",
-            C1,
-            fe,
-            "--",
-            "dig",
-            "+short",
-            "payment-service.default.svc.cluster.local",
-        )
+        r = self.exec(C1, fe, "dig", "+short", "payment-service.default.svc.cluster.local")
         w.check(
             "DNS lookup allowed by allow-dns",
             "resolves",
@@ -559,7 +427,7 @@ class Guide:
             r.stdout.strip() or f"exit {r.rc}",
             r.rc == 0 and bool(r.stdout.strip()),
         )
-        r = w.cmd("exec", "--context", C1, "restricted/toolbox", "--", "dig", "example.com")
+        r = self.exec(C1, "restricted/toolbox", "dig", "example.com")
         refused = "status: REFUSED" in r.stdout
         w.check(
             "DNS lookup outside a DNS rule",
@@ -568,18 +436,8 @@ class Guide:
             "REFUSED" if refused else r.stdout.strip()[:60],
             refused,
         )
-        client = self.pod(C1, "app=client")
-        r = w.cmd(
-            "exec",
-            "--context",
-            C1,
-            client,
-            "--",
-            "curl",
-            "-s",
-            "-m",
-            "5",
-            "https://secure-service/",
+        r = self.exec(
+            C1, self.pod(C1, "app=client"), "curl", "-s", "-m", "5", "https://secure-service/"
         )
         w.check(
             "mTLS client -> secure-service (corrected)",
@@ -589,18 +447,7 @@ class Guide:
             r.rc == 0,
         )
         sec_ip = self.pod_ip(C1, "app=secure-service")
-        r = w.cmd(
-            "exec",
-            "--context",
-            C2,
-            self.pod(C2, "app=client"),
-            "--",
-            "curl",
-            "-s",
-            "-m",
-            "5",
-            f"https://{sec_ip}/",
-        )
+        r = self.exec(C2, self.pod(C2, "app=client"), "curl", "-s", "-m", "5", f"https://{sec_ip}/")
         w.check(
             "mTLS across clusters",
             "-",
@@ -630,23 +477,11 @@ class Guide:
             f"{len(r.stdout.splitlines())} flows",
             r.rc == 0 and "payment" in r.stdout,
         )
-        r = w.cmd(
-            "hubble",
-            "observe",
-            "--context",
-            C1,
-            "--verdict",
-            "AUDIT",
-            "--print-policy-names",
-            "--last",
-            "4",
-        )
-        w.check(
+        self.check_audit_names_test_policy(
             "hubble observe --verdict AUDIT",
             "audit logs",
             "AUDIT flows naming test-policy",
-            "test-policy" if "test-policy" in r.stdout else r.stdout.strip()[:60],
-            "test-policy" in r.stdout,
+            last="4",
         )
 
     def monitoring(self) -> None:
@@ -687,7 +522,7 @@ class Guide:
             "--context",
             C1,
             "--alerts",
-            str(w_examples(w) / "monitoring" / "prometheus-rules.yaml"),
+            str(EXAMPLES / "monitoring" / "prometheus-rules.yaml"),
         )
         ok = r.rc == 0 and "HighDroppedPackets" in r.stdout and "PolicyDenyIncrease" in r.stdout
         w.check(
@@ -699,7 +534,12 @@ class Guide:
         )
 
 
-def w_examples(w: Walkthrough) -> object:
-    from cmesh.cli.walkthrough import EXAMPLES
+def _accepted(r: Result) -> str:
+    return "accepted" if r.rc == 0 else r.stderr.strip()[:80]
 
-    return EXAMPLES
+
+def _answered_by(r: Result) -> str | None:
+    """The cluster of the backend that answered (the demo's servers say it in a JSON body)."""
+    if r.rc == 0 and r.stdout.startswith("{"):
+        return str(json.loads(r.stdout).get("cluster", "?"))
+    return None
