@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from cmesh.l7.regex import full_match
@@ -119,7 +119,3 @@ def match_http(
             return HTTPMatch(True, rule, logs, forwarded)
         misses.append(f"{rule}: {why}")
     return HTTPMatch(False, None, (), None, tuple(misses))
-
-
-def rules_of(l7s: Sequence[object]) -> list[HTTPRule]:
-    return [r for l7 in l7s for r in getattr(l7, "http", ())]

@@ -251,10 +251,6 @@ class PolicyEngine:
         """The identity the ipcache gives an address outside the mesh: its longest CIDR, or world."""
         return self._cidr.lookup(ip)
 
-    @property
-    def _fqdn_names(self) -> dict[str, set[str]]:
-        return self._cidr.names
-
     # -- which rules select an identity --------------------------------------------------
     def _rules_selecting(self, ident: int, changes: SelectionChanges, known: bool) -> frozenset:
         """The rules selecting local identity ``ident``, from the selections that changed for

@@ -67,11 +67,6 @@ class MapEntry:
     def __reduce__(self) -> tuple[type[MapEntry], tuple[Any, ...]]:
         return (MapEntry, (self.protocol, self.lo, self.hi, self.entry, self.uid))
 
-    def covers(self, protocol: Protocol, port: int) -> bool:
-        if self.protocol is not Protocol.ANY and self.protocol is not protocol:
-            return False
-        return self.lo <= port <= self.hi
-
 
 class MapState:
     """The policy map of the endpoints of one identity with one set of named ports.
@@ -93,9 +88,6 @@ class MapState:
     def set_policy(self, sp: SelectorPolicy) -> None:
         """The SelectorPolicy changed (the caller changes the entries to match)."""
         self.sp = sp
-
-    def add(self, direction: Direction, ident: int, me: MapEntry) -> None:
-        self.add_entries(direction, (ident,), (me,))
 
     def add_entries(
         self, direction: Direction, idents: Iterable[int], mes: Sequence[MapEntry]
@@ -125,17 +117,6 @@ class MapState:
                     keys[(direction, ident)] = tuple(kept)
                 else:
                     del keys[(direction, ident)]
-
-    def candidates(
-        self, direction: Direction, peer: int, protocol: Protocol, port: int
-    ) -> list[tuple[int, MapEntry]]:
-        """Entries for ``peer`` and for the wildcard identity that cover protocol/port."""
-        out = []
-        for ident in (peer, 0):
-            for me in self.keys.get((direction, ident), ()):
-                if me.covers(protocol, port):
-                    out.append((ident, me))
-        return out
 
     def __len__(self) -> int:
         return sum(len(v) for v in self.keys.values())

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cmesh.labels import WILDCARD
-from cmesh.policy.rule import L7, TLS, ICMPType, PolicyRule, RuleElement, Selector
+from cmesh.policy.rule import L7, TLS, PolicyRule, RuleElement, Selector
 from cmesh.policy.types import ALL_PORTS, Direction, PolicyRef, PortRange, Protocol
 
 
@@ -65,10 +65,6 @@ class PolicyEntry:
         return (PolicyEntry, self._fields())  # through __init__: hashes differ per process
 
     @property
-    def l3_wildcard(self) -> bool:
-        return self.selector == WILDCARD
-
-    @property
     def l4_wildcard(self) -> bool:
         return self.protocol is Protocol.ANY and self.ports.wildcard and not self.named
 
@@ -103,13 +99,6 @@ class SelectorPolicy:
         if self.deny_by_default[direction]:
             return True
         return include_audit and bool(self.audit_deny_by_default[direction])
-
-    def entries_for(self, direction: Direction) -> Iterable[PolicyEntry]:
-        return (e for e in self.entries if e.direction is direction)
-
-    @property
-    def selectors(self) -> set[Selector]:
-        return set(self.by_selector) if self.by_selector else {e.selector for e in self.entries}
 
 
 def rule_entries(rule: PolicyRule) -> tuple[PolicyEntry, ...]:
@@ -234,7 +223,3 @@ def _policy(
 def _order(rule: PolicyRule) -> tuple[str, str, str, int, str]:
     ref = rule.ref  # PolicyRef order, as a plain tuple: compared in C, not by dataclass __lt__
     return (ref.kind, ref.namespace, ref.name, ref.rule, ref.source)
-
-
-def icmp_key(ic: ICMPType) -> tuple[Protocol, int]:
-    return (Protocol.ICMP if ic.family == "IPv4" else Protocol.ICMPV6, ic.type)

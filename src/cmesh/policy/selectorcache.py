@@ -268,6 +268,3 @@ class SelectorCache:
                 name_or_pattern_matches(sel.match_name, sel.match_pattern, n) for n in info.fqdns
             )
         return False
-
-    def users(self) -> dict[Selector, int]:
-        return dict(self._users)

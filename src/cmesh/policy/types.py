@@ -20,11 +20,6 @@ class Direction(enum.Enum):
     INGRESS = "ingress"
     EGRESS = "egress"
 
-    @property
-    def hubble(self) -> str:
-        """``INGRESS``/``EGRESS``, Hubble's TrafficDirection names."""
-        return self.name
-
 
 class Protocol(enum.Enum):
     """L4 protocols a policy key can name.  ``ANY`` in a key means every protocol (L3-only)."""

@@ -21,7 +21,7 @@ from cmesh.cluster import (
     endpoint_labels,
     identity_labels,
 )
-from cmesh.identity import ReservedIdentity, reserved_identities
+from cmesh.identity import reserved_identities
 from cmesh.labels import POLICY_LABEL_CLUSTER, Labels
 from cmesh.policy.engine import PolicyEngine
 from cmesh.policy.lookup import Settings
@@ -277,14 +277,3 @@ def import_policies(
         res = from_stored(dict(objects[key]), sources.get(key, ""), dict(lines.get(key, {})))
         view.policies[key] = PolicySource(res.kind, res.namespace, res.name, str(res.source))
         view.engine.set_policy(key, import_resource(res, ctx))
-
-
-def reserved_name(ident: int) -> str:
-    try:
-        return ReservedIdentity(ident).label_name
-    except ValueError:
-        return ""
-
-
-def local_identities(view: ClusterView) -> Iterable[IdentityInfo]:
-    return (view.engine.cache.identities[i] for i in sorted(view.engine.local))
