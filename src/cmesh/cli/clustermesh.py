@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import click
 
 from cmesh.cli.options import State, context_option, output_option, pass_state
+from cmesh.errors import CmeshError, InvalidArgument
 
 
 @click.group()
@@ -52,12 +54,8 @@ def enable(
     from cmesh.mesh import enable as do_enable
 
     cfg = state.home.cluster(state.context)
-    if service_type is None:
-        service_type = "NodePort"
-        state.console.warn(
-            "⚠️  Service type NodePort detected! Service may fail when nodes are removed from the cluster!"
-        )
-    elif service_type == "NodePort":
+    service_type = service_type or "NodePort"  # cilium-cli's default, with the same warning
+    if service_type == "NodePort":
         state.console.warn(
             "⚠️  Service type NodePort detected! Service may fail when nodes are removed from the cluster!"
         )
@@ -88,6 +86,26 @@ def disable(state: State) -> None:
     state.console.print(f"✅ ClusterMesh disabled on {new.name}")
 
 
+def _each_destination(state: State, dest: str, act: Callable[[Any, Any, Any], str]) -> None:
+    """``act(manager, this cluster, destination)`` for each cluster of ``--destination-context``,
+    printing what it returns."""
+    a = state.home.cluster(state.context)
+    mgr = _mgr(state)
+    try:
+        for d in [x for x in dest.split(",") if x]:
+            state.console.print(act(mgr, a, state.home.cluster(d)))
+    finally:
+        mgr.close()
+
+
+_connection_mode = click.option(
+    "--connection-mode",
+    type=click.Choice(["bidirectional", "unicast"]),
+    default="bidirectional",
+    show_default=True,
+)
+
+
 @clustermesh.command()
 @context_option
 @click.option(
@@ -97,63 +115,51 @@ def disable(state: State) -> None:
     metavar="CTX[,CTX…]",
     help="Cluster(s) to connect to.",
 )
-@click.option(
-    "--connection-mode",
-    type=click.Choice(["bidirectional", "unicast"]),
-    default="bidirectional",
-    show_default=True,
-)
+@_connection_mode
 @pass_state
 def connect(state: State, dest: str, connection_mode: str) -> None:
     """Connect the cluster with the destination cluster(s)."""
     from cmesh.mesh import connect as do_connect
 
-    a = state.home.cluster(state.context)
-    mgr = _mgr(state)
-    try:
-        for d in [x for x in dest.split(",") if x]:
-            b = state.home.cluster(d)
-            do_connect(mgr, a, b, bidirectional=connection_mode == "bidirectional")
-            arrow = "<=>" if connection_mode == "bidirectional" else "=>"
-            state.console.print(f"✅ Connected cluster {a.name} {arrow} {b.name}!")
-    finally:
-        mgr.close()
+    both = connection_mode == "bidirectional"
+
+    def act(mgr: Any, a: Any, b: Any) -> str:
+        do_connect(mgr, a, b, bidirectional=both)
+        return f"✅ Connected cluster {a.name} {'<=>' if both else '=>'} {b.name}!"
+
+    _each_destination(state, dest, act)
 
 
 @clustermesh.command()
 @context_option
 @click.option("--destination-context", "dest", required=True, metavar="CTX[,CTX…]")
-@click.option(
-    "--connection-mode",
-    type=click.Choice(["bidirectional", "unicast"]),
-    default="bidirectional",
-    show_default=True,
-)
+@_connection_mode
 @pass_state
 def disconnect(state: State, dest: str, connection_mode: str) -> None:
     """Disconnect and drain everything learned from the destination cluster(s)."""
     from cmesh.mesh import disconnect as do_disconnect
 
-    a = state.home.cluster(state.context)
-    mgr = _mgr(state)
+    def act(mgr: Any, a: Any, b: Any) -> str:
+        do_disconnect(mgr, a, b, bidirectional=connection_mode == "bidirectional")
+        return f"✅ Disconnected cluster {a.name} and {b.name}."
+
+    _each_destination(state, dest, act)
+
+
+def _wait_seconds(text: str) -> float:
+    """``--wait-duration``: a Go duration, as cilium-cli parses it (``30s``, ``5m``, ``1h30m``)."""
+    from cmesh.hubble.timefmt import parse_go_duration
+
     try:
-        for d in [x for x in dest.split(",") if x]:
-            b = state.home.cluster(d)
-            do_disconnect(mgr, a, b, bidirectional=connection_mode == "bidirectional")
-            state.console.print(f"✅ Disconnected cluster {a.name} and {b.name}.")
-    finally:
-        mgr.close()
-
-
-def _parse_duration(text: str) -> float:
-    import re
-
-    total = 0.0
-    for num, unit in re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", text):
-        total += float(num) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
-    if not total and text.replace(".", "").isdigit():
-        total = float(text)
-    return total
+        seconds = parse_go_duration(text) / 1e9
+    except ValueError:
+        seconds = -1.0
+    if seconds < 0:
+        raise InvalidArgument(
+            f"--wait-duration {text!r} is not a duration",
+            hint="give a number with a unit, e.g. 30s, 5m or 1h30m",
+        )
+    return seconds
 
 
 @clustermesh.command()
@@ -170,20 +176,21 @@ def _parse_duration(text: str) -> float:
 def status(state: State, wait: bool, wait_duration: str, output: str) -> None:
     """Show the cluster's ClusterMesh status (as `cilium clustermesh status`)."""
     from cmesh.cli.meshstatus import render_status, status_data
-    from cmesh.errors import CmeshError
 
     cfg = state.home.cluster(state.context)
+    limit = _wait_seconds(wait_duration)
     mgr = _mgr(state)
-    deadline = time.monotonic() + _parse_duration(wait_duration)
+    start = time.monotonic()
     try:
         while True:
             mgr.refresh()
             data = status_data(mgr, cfg)
             not_ready = data["connectivity"]["not_ready"]
-            if not wait or not not_ready or time.monotonic() >= deadline:
+            waited = time.monotonic() - start
+            if not wait or not not_ready or waited >= limit:
                 break
             state.console.info(
-                f"⌛ Waiting ({_parse_duration(wait_duration) - (deadline - time.monotonic()):.0f}s) for clusters to be connected: {not_ready} nodes are not ready"
+                f"⌛ Waiting ({waited:.0f}s) for clusters to be connected: {not_ready} nodes are not ready"
             )
             time.sleep(1.0)
     finally:
@@ -194,5 +201,7 @@ def status(state: State, wait: bool, wait_duration: str, output: str) -> None:
         state.console.print(render_status(data))
     if wait and data["connectivity"]["not_ready"]:
         raise CmeshError(
-            "timeout waiting for clusters to be connected", hint="check the errors above"
+            f"timeout waiting for clusters to be connected to {cfg.name} ({wait_duration})",
+            hint="the errors above name each cluster that is not ready: check that it is enabled "
+            "(`cmesh clustermesh enable`) and connected, or wait longer with --wait-duration",
         )
