@@ -96,7 +96,7 @@ def test_maps_changed_in_place_equal_fresh_ones_after_identity_changes(synth: An
         assert info is not None
         extra = [Label("k8s", "version", "canary"), Label("k8s", "tier", rng.choice(TIERS))]
         new = IdentityInfo(ident, info.labels.merged(extra), info.cluster)
-        eng.upsert_identity(new, local=True, named_ports=eng._named_own.get(ident, ()))
+        eng.upsert_identity(new, local=True, named_ports=eng.named_ports(ident))
     gone = rng.sample(local, 5)
     for ident in gone:
         eng.remove_identity(ident)

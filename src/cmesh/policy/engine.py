@@ -163,6 +163,16 @@ class PolicyEngine:
             self._named_all += Counter()  # drop zero counts
             self._maps.named_ports_changed({n for n, _, _ in set(old) ^ set(union)})
 
+    def named_ports(self, ident: int) -> NamedPorts:
+        """Every named port of ``ident``'s local endpoints (what ingress named ports resolve
+        against for an endpoint with all of them, ref §1.8)."""
+        return self._named_own.get(ident, ())
+
+    def cluster_named_ports(self) -> Iterable[NamedPortSpec]:
+        """Every named port of the cluster's local endpoints (what egress named ports resolve
+        against, ref §1.8)."""
+        return self._named_all.keys()
+
     def endpoint_variants(self, ident: int) -> tuple[NamedPorts, ...]:
         """The distinct named-port sets of a local identity's endpoints: one map each."""
         return self._variants.get(ident) or (self._named_own.get(ident, ()),)

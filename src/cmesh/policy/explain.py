@@ -10,7 +10,7 @@ already decided, it never decides one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from cmesh.labels import POD_NAMESPACE_LABEL, POLICY_LABEL_CLUSTER, EndpointSelector, Labels
@@ -54,7 +54,9 @@ def _have(labels: Labels, key: str) -> str:
     return f"{lb.value}" if lb else "none"
 
 
-def selector_mismatches(sel: Selector, peer_id: int, peer_labels: Labels) -> list[Mismatch]:
+def selector_mismatches(sel: Selector, peer_labels: Labels) -> list[Mismatch]:
+    """Why ``sel`` does not select a peer with ``peer_labels`` (the caller has checked that it
+    does not: a CIDR or FQDN selector is judged by the selector cache, not by labels)."""
     if isinstance(sel, EndpointSelector):
         out = []
         for r in sel.requirements:
@@ -133,12 +135,13 @@ def _port_mismatch(
         return [Mismatch("protocol", f"allows {allowed}, flow is {port}/{protocol.value}")]
     for pp in same_proto:
         if pp.named:
+            own: Iterable[tuple[str, str, int]]
             if e.direction is Direction.EGRESS:
-                own = tuple(engine._named_all)
+                own = engine.cluster_named_ports()
             elif named_ports is not None:
-                own = tuple(named_ports)
+                own = named_ports
             else:
-                own = engine._named_own.get(subject, ())
+                own = engine.named_ports(subject)
             if any(n == pp.named and pr == protocol.value and p == port for n, pr, p in own):
                 return []
         elif pp.ports.contains(port):
@@ -162,6 +165,7 @@ def nearest_misses(
 
     ``named_ports`` are the subject endpoint's own (as for :meth:`PolicyEngine.decide`)."""
     misses: list[Miss] = []
+    selections = engine.cache.get
     rules: list[PolicyRule] = sorted(engine.selected_rules(subject), key=lambda r: r.ref)
     for rule in rules:
         for e in rule.elements_for(direction):
@@ -187,7 +191,11 @@ def nearest_misses(
                 if not e.peers:
                     peer = [Mismatch("peer", f"{e.peer_kind}: [] selects no peer (ref §1.3)")]
                 else:
-                    options = [selector_mismatches(s, peer_id, peer_labels) for s in e.peers]
+                    # A selector that selects the peer (as the verdict saw it) has no miss.
+                    options = [
+                        [] if peer_id in selections(s) else selector_mismatches(s, peer_labels)
+                        for s in e.peers
+                    ]
                     peer = min(options, key=len)
             ports = _port_mismatch(engine, subject, e, protocol, port, named_ports)
             found = tuple(peer + ports)
