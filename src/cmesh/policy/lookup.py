@@ -21,13 +21,13 @@ so an incrementally updated map and a fresh one explain a verdict the same way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import NamedTuple
 
 from cmesh.identity import ReservedIdentity
-from cmesh.policy.mapstate import MapEntry, MapState
+from cmesh.policy.mapstate import MapEntry, MapKey, MapState
 from cmesh.policy.resolve import SelectorPolicy
 from cmesh.policy.rule import L7
 from cmesh.policy.types import Direction, DropReason, MatchType, PolicyRef, Protocol, Verdict
@@ -143,25 +143,24 @@ def _decide(
             "",
             denies,
         )
-    if own or wild:  # all allows
-        allows = (*own, *wild)
-        l7: tuple[L7, ...] | None
-        if any(me.entry.l7 is None for me in allows):
-            l7 = None
-        else:
-            l7 = tuple(dict.fromkeys(me.entry.l7 for me in allows if me.entry.l7 is not None))
-        auth = next((me.entry.auth for me in allows if me.entry.auth), "")
-        return _Outcome(
-            Verdict.REDIRECTED if l7 else Verdict.FORWARDED,
-            None,
-            _match_type(*_best(own, wild, l3)),
-            _refs(allows),
-            (),
-            l7,
-            auth,
-            allows,
-        )
-    return _DENIED if default_deny else _PASSED
+    # all allows
+    allows = (*own, *wild)
+    l7: tuple[L7, ...] | None
+    if any(me.entry.l7 is None for me in allows):
+        l7 = None
+    else:
+        l7 = tuple(dict.fromkeys(me.entry.l7 for me in allows if me.entry.l7 is not None))
+    auth = next((me.entry.auth for me in allows if me.entry.auth), "")
+    return _Outcome(
+        Verdict.REDIRECTED if l7 else Verdict.FORWARDED,
+        None,
+        _match_type(*_best(own, wild, l3)),
+        _refs(allows),
+        (),
+        l7,
+        auth,
+        allows,
+    )
 
 
 def early_decision(direction: Direction, peer: int, settings: Settings) -> Decision | None:
@@ -189,7 +188,7 @@ _LOCALHOST = Decision(
 
 
 def covering(
-    keys: dict[tuple[Direction, int], list[MapEntry]],
+    keys: Mapping[MapKey, Sequence[MapEntry]],
     direction: Direction,
     peer: int,
     protocol: Protocol,
