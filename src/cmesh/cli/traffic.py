@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,21 +13,36 @@ from cmesh.cli.options import State, context_option, output_option, pass_state
 from cmesh.cli.render import table
 from cmesh.errors import InvalidArgument
 
+if TYPE_CHECKING:
+    from cmesh.datapath.tools import ToolResult
+
 TOOLS_HELP = "curl, dig, nslookup, nc, ping"
 
 
-def _emit(state: State, result: object) -> None:
-    out = getattr(result, "stdout", "")
-    err = getattr(result, "stderr", "")
-    if out:
-        sys.stdout.write(out)
+def _run_tool(state: State, cluster: str, pod: str, command: tuple[str, ...]) -> ToolResult:
+    """Run the tool of ``command`` (after an optional ``--``) in ``pod``, as ``kubectl exec``."""
+    from cmesh.datapath.session import exec_tool
+    from cmesh.datapath.tools import UsageError
+
+    argv = list(command[1:] if command[:1] == ("--",) else command)
+    try:
+        return exec_tool(state.home, cluster, pod, argv)
+    except UsageError as exc:
+        raise InvalidArgument(
+            str(exc), where=f"{cluster}/{pod}", hint=f"the simulated pods have {TOOLS_HELP}"
+        ) from None
+
+
+def _emit(result: ToolResult) -> None:
+    """Print the tool's output as it would, and exit with its exit code."""
+    if result.stdout:
+        sys.stdout.write(result.stdout)
         sys.stdout.flush()
-    if err:
-        sys.stderr.write(err)
+    if result.stderr:
+        sys.stderr.write(result.stderr)
         sys.stderr.flush()
-    code = getattr(result, "exit_code", 0)
-    if code:
-        raise SystemExit(code)
+    if result.exit_code:
+        raise SystemExit(result.exit_code)
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
@@ -36,16 +52,7 @@ def _emit(state: State, result: object) -> None:
 @pass_state
 def exec_(state: State, pod: str, command: tuple[str, ...]) -> None:
     """Run curl, dig, nslookup, nc or ping from a pod, through the simulated datapath."""
-    from cmesh.datapath.session import exec_tool
-    from cmesh.datapath.tools import UsageError
-
-    argv = [c for c in command if c != "--"] if command and command[0] == "--" else list(command)
-    cfg = state.home.cluster(state.context)
-    try:
-        result = exec_tool(state.home, cfg.name, pod, argv)
-    except UsageError as exc:
-        raise InvalidArgument(str(exc), hint=f"the simulated pods have {TOOLS_HELP}") from None
-    _emit(state, result)
+    _emit(_run_tool(state, state.home.cluster(state.context).name, pod, command))
 
 
 exec_.name = "exec"
@@ -82,7 +89,6 @@ def run(
     import yaml
 
     from cmesh.datapath.load import warm
-    from cmesh.datapath.session import exec_tool
     from cmesh.model import load_text
     from cmesh.registry import ClusterRegistry, check
 
@@ -91,7 +97,9 @@ def run(
         for kv in item.split(","):
             k, sep, v = kv.partition("=")
             if not sep:
-                raise InvalidArgument(f"-l {kv!r}: expected KEY=VALUE")
+                raise InvalidArgument(
+                    f"-l {kv!r}: expected KEY=VALUE", hint="e.g. -l app=frontend,tier=web"
+                )
             lbls[k.strip()] = v.strip()
     pod = {
         "apiVersion": "v1",
@@ -109,20 +117,15 @@ def run(
         )
     reg.apply(resources)
     warm(state.home, cfg)
-    argv = [c for c in command if c != "--"] if command and command[0] == "--" else list(command)
-    from cmesh.datapath.tools import UsageError
-
     try:
-        result = exec_tool(state.home, cfg.name, f"{namespace}/{name}", argv)
-    except UsageError as exc:
-        raise InvalidArgument(str(exc), hint=f"the simulated pods have {TOOLS_HELP}") from None
+        result = _run_tool(state, cfg.name, f"{namespace}/{name}", command)
     finally:
         if rm:
             reg.delete(resources)
             warm(state.home, cfg)
     if rm:
         result.stderr += f'pod "{name}" deleted\n'
-    _emit(state, result)
+    _emit(result)
 
 
 @click.group()
@@ -142,7 +145,10 @@ def dns_add(state: State, name: str, ips: tuple[str, ...]) -> None:
         try:
             ipaddress.IPv4Address(ip)
         except ValueError:
-            raise InvalidArgument(f"{ip!r} is not an IPv4 address") from None
+            raise InvalidArgument(
+                f"dns add {name}: {ip!r} is not an IPv4 address",
+                hint="give the addresses NAME resolves to, e.g. cmesh dns add example.com 93.184.216.34",
+            ) from None
     clean = name.rstrip(".").lower()
     if clean.endswith(".cluster.local"):
         raise InvalidArgument(
