@@ -308,7 +308,9 @@ def _services(
     return out
 
 
-_INGRESS_PEERS = (
+#: The L3 peer fields of an ingress/egress element (model attribute, YAML name), in the order of
+#: Cilium's ``l3Members``: an element has at most one of them (ref §1.3, checked by validation).
+INGRESS_PEERS = (
     ("from_endpoints", "fromEndpoints"),
     ("from_cidr", "fromCIDR"),
     ("from_cidr_set", "fromCIDRSet"),
@@ -316,22 +318,22 @@ _INGRESS_PEERS = (
     ("from_nodes", "fromNodes"),
     ("from_groups", "fromGroups"),
 )
-_EGRESS_PEERS = (
-    ("to_endpoints", "toEndpoints"),
+EGRESS_PEERS = (
     ("to_cidr", "toCIDR"),
     ("to_cidr_set", "toCIDRSet"),
+    ("to_endpoints", "toEndpoints"),
     ("to_entities", "toEntities"),
     ("to_services", "toServices"),
     ("to_fqdns", "toFQDNs"),
-    ("to_nodes", "toNodes"),
     ("to_groups", "toGroups"),
+    ("to_nodes", "toNodes"),
 )
 
 
 def _peers(
     elem: object, direction: Direction, namespace: str | None, ctx: ImportContext
 ) -> tuple[tuple[Selector, ...] | None, str]:
-    fields = _INGRESS_PEERS if direction is Direction.INGRESS else _EGRESS_PEERS
+    fields = INGRESS_PEERS if direction is Direction.INGRESS else EGRESS_PEERS
     for attr, name in fields:
         value = getattr(elem, attr, None)
         if value is None:

@@ -18,7 +18,7 @@ from cmesh.errors import Diagnostic, Severity
 from cmesh.model import render_path
 from cmesh.model.ciliuml4 import check_port
 from cmesh.policy.entities import ENTITIES
-from cmesh.policy.importer import ICMP4_TYPES, ICMP6_TYPES
+from cmesh.policy.importer import EGRESS_PEERS, ICMP4_TYPES, ICMP6_TYPES, INGRESS_PEERS
 
 Path = tuple[str | int, ...]
 
@@ -175,28 +175,8 @@ def _l7_conflicts(v: _V, path: Path, elements: Sequence[Any]) -> None:
                         return
 
 
-_IN_PEERS = (
-    ("from_endpoints", "fromEndpoints"),
-    ("from_cidr", "fromCIDR"),
-    ("from_cidr_set", "fromCIDRSet"),
-    ("from_entities", "fromEntities"),
-    ("from_nodes", "fromNodes"),
-    ("from_groups", "fromGroups"),
-)
-_EG_PEERS = (
-    ("to_cidr", "toCIDR"),
-    ("to_cidr_set", "toCIDRSet"),
-    ("to_endpoints", "toEndpoints"),
-    ("to_entities", "toEntities"),
-    ("to_services", "toServices"),
-    ("to_fqdns", "toFQDNs"),
-    ("to_groups", "toGroups"),
-    ("to_nodes", "toNodes"),
-)
-
-
 def _element(v: _V, path: Path, e: Any, *, ingress: bool, deny: bool, host: bool) -> None:
-    peers = _IN_PEERS if ingress else _EG_PEERS
+    peers = INGRESS_PEERS if ingress else EGRESS_PEERS
     present = [alias for attr, alias in peers if getattr(e, attr, None)]
     if len(present) > 1:
         v.err(
