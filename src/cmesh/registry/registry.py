@@ -38,13 +38,6 @@ class Change:
     revision: int = 0
 
 
-def _encode(obj: dict[str, Any], source: str, lines: dict[str, int] | None = None) -> bytes:
-    env: dict[str, Any] = {"object": obj, "source": source}
-    if lines:
-        env["lines"] = lines
-    return json.dumps(env, sort_keys=True, separators=(",", ":")).encode()
-
-
 @dataclass(frozen=True)
 class Stored:
     """An object as kept in the store: the object, where it was applied from, field lines."""
@@ -52,6 +45,12 @@ class Stored:
     obj: dict[str, Any]
     source: str
     lines: dict[str, int]
+
+    def encode(self) -> bytes:
+        env: dict[str, Any] = {"object": self.obj, "source": self.source}
+        if self.lines:
+            env["lines"] = self.lines
+        return json.dumps(env, sort_keys=True, separators=(",", ":")).encode()
 
 
 class ClusterRegistry:
@@ -71,25 +70,15 @@ class ClusterRegistry:
             out[k] = Stored(env["object"], env.get("source", ""), env.get("lines") or {})
         return out, rev
 
-    def snapshot(self) -> tuple[dict[ObjKey, dict[str, Any]], dict[ObjKey, str], int]:
-        """All objects of the cluster, their sources, and the store revision of the read."""
-        stored, rev = self.stored()
-        return {k: s.obj for k, s in stored.items()}, {k: s.source for k, s in stored.items()}, rev
-
     def objects(self) -> dict[ObjKey, dict[str, Any]]:
-        return self.snapshot()[0]
+        return {k: s.obj for k, s in self.stored()[0].items()}
 
     def inventory(self) -> Inventory:
         return Inventory.build(self.objects())
 
     def apply(self, resources: Sequence[Resource], *, dry_run: bool = False) -> Change:
         """Validate policies as Cilium would (ref §1.2-§1.11), then apply all or nothing."""
-        found = list(validate_all(resources))
-        InvalidPolicy.raise_if_errors(found)
-        change = self._apply(resources, dry_run)
-        return change
-
-    def _apply(self, resources: Sequence[Resource], dry_run: bool) -> Change:
+        InvalidPolicy.raise_if_errors(list(validate_all(resources)))
         return self._commit(
             lambda cur: (plan_apply(self.cfg, cur, resources), []), resources, dry_run
         )
@@ -103,17 +92,15 @@ class ClusterRegistry:
             epoch = self.store.get(keys.epoch_key(name))
             stored, _ = self.stored()
             current = {k: s.obj for k, s in stored.items()}
-            sources = {k: s.source for k, s in stored.items()}
-            lines = {k: s.lines for k, s in stored.items()}
             plan, missing = planner(current)
             plan: Plan
             if not plan.ok:
                 raise InvalidManifest(plan.diagnostics)
             _stamp(plan, current, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-            change = self._diff(current, sources, plan, resources)
+            change = self._diff(current, plan, resources)
             change.not_found = list(missing)
             change.warnings = [d for d in plan.diagnostics if d.severity is Severity.WARNING]
-            ops = self._ops(current, sources, lines, plan)
+            ops = self._ops(stored, plan)
             if dry_run or not ops:
                 return change
             res = self.store.txn(
@@ -129,28 +116,25 @@ class ClusterRegistry:
             hint="retry the command",
         )
 
-    def _ops(
-        self,
-        current: dict[ObjKey, dict[str, Any]],
-        sources: dict[ObjKey, str],
-        lines: dict[ObjKey, dict[str, int]],
-        plan: Plan,
-    ) -> list[Put | Delete]:
+    def _ops(self, stored: dict[ObjKey, Stored], plan: Plan) -> list[Put | Delete]:
+        """Puts of what the plan changes (object, source or field lines), deletes of the rest."""
         ops: list[Put | Delete] = []
-        for k in sorted(set(current) - set(plan.objects)):
+        for k in sorted(set(stored) - set(plan.objects)):
             ops.append(Delete(keys.object_key(self.cfg.name, k)))
         for k, obj in sorted(plan.objects.items()):
-            src = plan.sources.get(k, sources.get(k, ""))
-            ln = plan.lines.get(k, lines.get(k, {}))
-            if current.get(k) == obj and sources.get(k, "") == src and lines.get(k, {}) == ln:
-                continue
-            ops.append(Put(keys.object_key(self.cfg.name, k), _encode(obj, src, ln)))
+            old = stored.get(k)
+            new = Stored(
+                obj,
+                plan.sources.get(k, old.source if old else ""),
+                plan.lines.get(k, old.lines if old else {}),
+            )
+            if new != old:
+                ops.append(Put(keys.object_key(self.cfg.name, k), new.encode()))
         return ops
 
     @staticmethod
     def _diff(
         current: dict[ObjKey, dict[str, Any]],
-        sources: dict[ObjKey, str],
         plan: Plan,
         resources: Sequence[Resource],
     ) -> Change:
