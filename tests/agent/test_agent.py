@@ -133,3 +133,47 @@ def test_agent_once_cli(cmesh: Cmesh):
     assert "loaded" in res.stderr
     data = json.loads(cmesh("clustermesh", "status", "--context", "cluster-1", "-o", "json").output)
     assert data["remote_clusters"][0]["ready"]
+
+
+def test_a_remote_node_that_goes_away_leaves_the_ipcache_ref_3_5(cmesh: Cmesh, manifest):
+    """A remote node deleted in its cluster is no longer ``remote-node`` to the agent, just as
+    a fresh build of the view no longer knows it (the remote watcher deletes what the remote
+    deleted, ref §3.5)."""
+    home = setup(cmesh)
+    a = Agent(home, "cluster-1", log=lambda _m: None)
+    a.step()
+    node = manifest("n.yaml", "apiVersion: v1\nkind: Node\nmetadata: {name: extra-node}\n")
+    cmesh("apply", "-f", str(node), "--context", "cluster-2")
+    a.step()
+    ip = next(ip for ip, n in a.view.remote_nodes.items() if n.name == "extra-node")
+    assert a.view.remote_node_cluster[ip] == "cluster-2"
+    cmesh("delete", "-f", str(node), "--context", "cluster-2")
+    a.step()
+    fresh = Agent(home, "cluster-1", log=lambda _m: None)
+    fresh.step()
+    assert ip not in fresh.view.remote_nodes
+    assert ip not in a.view.remote_nodes and ip not in a.view.remote_node_cluster
+    a.close()
+    fresh.close()
+
+
+def test_incremental_pods_keep_one_map_per_named_port_variant_ref_1_8(cmesh: Cmesh, manifest):
+    """Pods of one identity whose named ports differ each get their own map (ref §1.8); pods
+    added while the agent runs are split the same way a fresh build splits them."""
+    home = setup(cmesh)
+    a = Agent(home, "cluster-1", log=lambda _m: None)
+    a.step()
+    pods = "---\n".join(
+        f"apiVersion: v1\nkind: Pod\nmetadata: {{name: web-{port}, labels: {{app: web}}}}\n"
+        f"spec: {{containers: [{{name: c, ports: [{{name: http, containerPort: {port}}}]}}]}}\n"
+        for port in (8080, 9090)
+    )
+    cmesh("apply", "-f", str(manifest("web.yaml", pods)), "--context", "cluster-1")
+    a.step()
+    fresh = Agent(home, "cluster-1", log=lambda _m: None)
+    fresh.step()
+    (ident,) = {ep.identity for ep in fresh.view.endpoints.values() if ep.name.startswith("web-")}
+    assert len(fresh.view.engine.endpoint_variants(ident)) == 2
+    assert a.view.engine.endpoint_variants(ident) == fresh.view.engine.endpoint_variants(ident)
+    a.close()
+    fresh.close()

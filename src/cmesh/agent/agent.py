@@ -26,7 +26,7 @@ from cmesh.mesh import keys as mkeys
 from cmesh.mesh.state import RemoteData, apply_imports
 from cmesh.policy.view import ClusterView
 from cmesh.registry import ClusterRegistry
-from cmesh.registry import keys as rkeys
+from cmesh.registry.views import view_from_stored
 
 Log = Callable[[str], None]
 
@@ -107,11 +107,9 @@ class Agent:
 
     # -- local cluster ----------------------------------------------------------------------------
     def _full_load(self) -> None:
-        from cmesh.registry.views import build_local_view
-
         stored, _ = ClusterRegistry(self.home.store, self.cfg).stored()
-        self._objects = {k: s for k, s in stored.items()}
-        self.view = build_local_view(self.home.store, self.cfg)
+        self._objects = stored
+        self.view = view_from_stored(self.cfg, stored)
         self._remote = {}
         self._remote_epochs = {}
         self._seen_epochs = {}
@@ -122,11 +120,11 @@ class Agent:
         from cmesh.cluster import IDENTITY_KIND
         from cmesh.model import POLICY_KINDS, from_stored
         from cmesh.policy.importer import import_resource
-        from cmesh.policy.view import PolicySource, build_view, import_context
+        from cmesh.policy.view import PolicySource, import_context
 
         assert self.view is not None
         stored, _ = ClusterRegistry(self.home.store, self.cfg).stored()
-        old, self._objects = self._objects, dict(stored)
+        old, self._objects = self._objects, stored
         changed = {
             k
             for k in set(old) | set(stored)
@@ -137,12 +135,7 @@ class Agent:
         if structural:
             # pods, namespaces, identities or services changed: rebuild endpoints and identities,
             # keeping the engine's rules; the selector cache re-evaluates only what those touch.
-            fresh = build_view(
-                self.cfg,
-                {k: s.obj for k, s in stored.items()},
-                {k: s.source for k, s in stored.items()},
-                {k: s.lines for k, s in stored.items()},
-            )
+            fresh = view_from_stored(self.cfg, stored)
             eng = self.view.engine
             old_local = set(eng.local)
             new_local = set(fresh.engine.local)
@@ -152,7 +145,7 @@ class Agent:
                 info = fresh.engine.identity(ident)
                 if info is not None:
                     eng.upsert_identity(
-                        info, local=True, named_ports=fresh.engine._named_own.get(ident, ())
+                        info, local=True, endpoint_ports=fresh.engine.endpoint_variants(ident)
                     )
             added, removed = new_local - old_local, old_local - new_local
             self.view.inventory = fresh.inventory
@@ -206,7 +199,6 @@ class Agent:
             self.mgr.sync(
                 self.cfg,
                 only=due,
-                statuses=self._statuses,
                 received=received,
                 clusters=clusters,
                 connections=connections,
@@ -242,10 +234,7 @@ class Agent:
             data = received.get(name) or cached(self.home.store, self.cfg.name, name)
             before = self._remote.get(name)
             if before is not None:
-                for ident in sorted(set(before.identities) - set(data.identities)):
-                    self.view.engine.remove_identity(ident)
-                for ep in before.endpoints:
-                    self.view.remote_endpoints.pop(ep.ip, None)
+                self._forget(before, keep=data)
             self._remote[name] = data
             apply_imports(
                 self.view, [data], services=[s for d in self._remote.values() for s in d.services]
@@ -255,15 +244,21 @@ class Agent:
             )
         return out
 
-    def _drain(self, name: str) -> None:
+    def _forget(self, data: RemoteData, *, keep: RemoteData | None = None) -> None:
+        """Take what ``data`` taught out of the view: its identities (those ``keep`` still
+        has stay, so their selections are not churned), its ipcache entries and nodes."""
         assert self.view is not None
-        data = self._remote[name]
-        for ident in sorted(data.identities):
+        for ident in sorted(set(data.identities) - set(keep.identities if keep else ())):
             self.view.engine.remove_identity(ident)
         for ep in data.endpoints:
             self.view.remote_endpoints.pop(ep.ip, None)
         for n in data.nodes:
             self.view.remote_nodes.pop(n.ip, None)
+            self.view.remote_node_cluster.pop(n.ip, None)
+
+    def _drain(self, name: str) -> None:
+        assert self.view is not None
+        self._forget(self._remote[name])
         self.view.rebuild_services(
             [s for r, d in self._remote.items() if r != name for s in d.services]
         )
@@ -282,6 +277,3 @@ class Agent:
         except Exception as exc:
             self.log(f"{self.cfg.name}: heartbeat failed: {exc}")
             self._lease = 0
-
-    def epoch_key(self) -> str:
-        return rkeys.epoch_key(self.cfg.name)

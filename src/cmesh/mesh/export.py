@@ -8,24 +8,28 @@ deletes what went away, and bumps the export epoch other clusters probe for fres
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 from cmesh.cluster import ClusterConfig
-from cmesh.kvstore import Compare, Delete, Put, Store
+from cmesh.kvstore import Compare, Delete, KeyValue, Put, Store
 from cmesh.mesh import keys
 from cmesh.mesh.state import export_kvs
 from cmesh.policy.view import ClusterView
 
 
+def _epoch_record(kv: KeyValue | None) -> dict[str, int]:
+    """The export epoch key's value: ``{"epoch": n, "source": cluster revision}``."""
+    if kv is None:
+        return {}
+    try:
+        d = json.loads(kv.value)
+    except ValueError:
+        return {}
+    return d if isinstance(d, dict) else {}
+
+
 def export_source(export_store: Store, cfg: ClusterConfig) -> int:
     """The cluster epoch revision the current export was built from (0: none)."""
-    kv = export_store.get(keys.export_epoch(cfg.name))
-    if kv is None:
-        return 0
-    try:
-        return int(json.loads(kv.value).get("source", 0))
-    except (ValueError, AttributeError):
-        return 0
+    return int(_epoch_record(export_store.get(keys.export_epoch(cfg.name))).get("source", 0))
 
 
 def write_export(export_store: Store, view: ClusterView, source_revision: int) -> bool:
@@ -38,11 +42,10 @@ def write_export(export_store: Store, view: ClusterView, source_revision: int) -
     ops += [Put(k, v) for k, v in sorted(want.items()) if have.get(k) != v]
     epoch_key = keys.export_epoch(view.name)
     old = export_store.get(epoch_key)
-    old_epoch = json.loads(old.value).get("epoch", 0) if old else 0
-    changed = bool(ops) or export_source(export_store, view.cfg) != source_revision
-    if not changed:
+    prev = _epoch_record(old)
+    if not ops and prev.get("source", 0) == source_revision:
         return False
-    epoch = {"epoch": old_epoch + (1 if ops else 0), "source": source_revision}
+    epoch = {"epoch": prev.get("epoch", 0) + (1 if ops else 0), "source": source_revision}
     export_store.txn(
         [Compare.unchanged(epoch_key, old.mod_revision if old else 0)],
         [
@@ -58,11 +61,3 @@ def remove_export(export_store: Store, cluster: str) -> None:
     export_store.delete(keys.root(cluster) + "cilium/", prefix=True)
     export_store.delete(keys.export_epoch(cluster))
     export_store.delete(keys.epoch_index(cluster))
-
-
-def ensure_export(
-    export_store: Store, cfg: ClusterConfig, cluster_revision: int, view: Callable[[], ClusterView]
-) -> None:
-    """Re-export when the cluster changed since the last export (self-healing after a crash)."""
-    if export_source(export_store, cfg) != cluster_revision:
-        write_export(export_store, view(), cluster_revision)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cmesh.cluster import ClusterConfig
-from cmesh.errors import CmeshError, NotFound
+from cmesh.errors import CmeshError
 from cmesh.kvstore import Store, open_store
 from cmesh.mesh import keys
 from cmesh.mesh.export import export_source, write_export
@@ -87,13 +87,13 @@ class MeshManager:
         local: ClusterConfig,
         only: set[str] | None = None,
         *,
-        statuses: dict[str, RemoteStatus] | None = None,
         received: dict[str, RemoteData] | None = None,
         clusters: dict[str, ClusterConfig] | None = None,
         connections: list[str] | None = None,
     ) -> dict[str, RemoteStatus]:
         """One watcher round for every remote of ``local`` (or only those in ``only``, whose
-        statuses are all that is returned)."""
+        statuses are all that is returned); ``received`` gets each remote's state that was
+        read again (see :func:`cmesh.mesh.remote.sync`)."""
         out = {}
         clusters = clusters if clusters is not None else self.clusters()
         for remote in connections if connections is not None else self.connections(local.name):
@@ -113,7 +113,13 @@ class MeshManager:
                 except CmeshError as exc:
                     error = exc.message
             out[remote] = sync(
-                self.store, local, remote, store if not error else None, self.now(), error=error
+                self.store,
+                local,
+                remote,
+                store if not error else None,
+                self.now(),
+                error=error,
+                received=received,
             )
         return out
 
@@ -156,12 +162,6 @@ class MeshManager:
 
     def statuses(self, local: str) -> dict[str, RemoteStatus]:
         return {r: load_status(self.store, local, r) for r in self.connections(local)}
-
-    def require(self, name: str) -> ClusterConfig:
-        for c in self.home.clusters():
-            if c.context == name or c.name == name:
-                return c  # type: ignore[no-any-return]
-        raise NotFound(f'context "{name}" does not exist')
 
 
 def connection_record(remote: ClusterConfig, service_type: str) -> bytes:

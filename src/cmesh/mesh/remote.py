@@ -107,49 +107,32 @@ def sync(
     now: float,
     *,
     error: str = "",
-    status: RemoteStatus | None = None,
-    prefetch: bool = False,
-    received: list[RemoteData] | None = None,
+    received: dict[str, RemoteData] | None = None,
 ) -> RemoteStatus:
     """One round of the remote watcher for ``remote``; returns (and saves) its status.
 
-    ``prefetch`` reads the remote's whole key space in one request (what an agent does when it
-    already knows the remote moved); otherwise two small reads tell whether anything changed.
-    ``status`` is the caller's copy of the last status; ``received`` gets the parsed state when
-    it was read.
+    Two small reads (the remote's config and export epoch) tell whether anything changed;
+    only then is its state listed.  ``received[remote]`` gets the parsed state when it was.
     """
-    st = status if status is not None else load_status(local_store, local.name, remote)
+    st = load_status(local_store, local.name, remote)
     try:
         if remote_store is None:
             raise CmeshError(error or f"kvstore of cluster {remote} is not reachable")
         root = keys.root(remote)
-        everything: dict[str, bytes] | None = None
-        if prefetch:
-            kvs, _ = remote_store.list(root)
-            everything = {kv.key: kv.value for kv in kvs}
-            cfg_raw = everything.get(root + keys.cluster_config(remote))
-            epoch_raw = everything.get(keys.export_epoch(remote))
-        else:
-            cfg_kv = remote_store.get(root + keys.cluster_config(remote))
-            cfg_raw = cfg_kv.value if cfg_kv else None
-            epoch_kv = remote_store.get(keys.export_epoch(remote))
-            epoch_raw = epoch_kv.value if epoch_kv else None
-        if cfg_raw is None:
+        cfg_kv = remote_store.get(root + keys.cluster_config(remote))
+        if cfg_kv is None:
             raise CmeshError("remote cluster configuration required but not found")
-        cfg = json.loads(cfg_raw)
+        cfg = json.loads(cfg_kv.value)
         problem = validate_remote_config(local, remote, cfg)
         if problem:
             raise CmeshError(problem)
         st.config.update({"retrieved": True, "cluster-id": int(cfg["id"])})
-        epoch = json.loads(epoch_raw).get("epoch", 0) if epoch_raw else 0
+        epoch_kv = remote_store.get(keys.export_epoch(remote))
+        epoch = json.loads(epoch_kv.value).get("epoch", 0) if epoch_kv else 0
         if epoch != st.epoch or not st.ready:
-            if everything is None:
-                kvs, _ = remote_store.list(root + "cilium/")
-                everything = {kv.key: kv.value for kv in kvs}
+            kvs, _ = remote_store.list(root + "cilium/")
             fresh = {
-                k[len(root) :]: v
-                for k, v in everything.items()
-                if k.startswith(root + "cilium/") and not k.endswith(keys.HEARTBEAT)
+                kv.key[len(root) :]: kv.value for kv in kvs if not kv.key.endswith(keys.HEARTBEAT)
             }
             rid = int(cfg["id"])
             lo, hi = allocation_range(rid, local.max_connected_clusters)
@@ -170,7 +153,7 @@ def sync(
                 local_store.txn([], ops)
             data = parse_kvs(remote, fresh)
             if received is not None:
-                received.append(data)
+                received[remote] = data
             synced = data.synced
             st.synced = {name: p in synced for name, p in keys.state_prefixes(remote).items()}
             st.epoch = epoch
