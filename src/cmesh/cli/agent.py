@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import signal
 import sys
+import threading
 import time
 
 import click
 
 from cmesh.cli.options import State, context_option, pass_state
+from cmesh.errors import InvalidArgument
 
 
 @click.command()
@@ -27,7 +29,15 @@ from cmesh.cli.options import State, context_option, pass_state
 def agent(state: State, metrics_address: str, interval: float, once: bool) -> None:
     """Watch the cluster and its mesh, keep policy maps current, serve /metrics."""
     from cmesh.agent import Agent, serve
-    from cmesh.metrics import cluster_gauges, load, render
+    from cmesh.cli.metricsfmt import render_exposition
+
+    host, _, port = metrics_address.rpartition(":")
+    host = host or "127.0.0.1"
+    if not port.isdigit() or int(port) > 65535:
+        raise InvalidArgument(
+            f"--metrics-address {metrics_address!r} is not HOST:PORT",
+            hint="give HOST:PORT or :PORT, e.g. 127.0.0.1:9962",
+        )
 
     def log(msg: str) -> None:
         sys.stderr.write(f"{time.strftime('%H:%M:%S')} {msg}\n")
@@ -35,31 +45,21 @@ def agent(state: State, metrics_address: str, interval: float, once: bool) -> No
 
     a = Agent(state.home, state.home.cluster(state.context).context, log=log)
     a.step()
-
-    def exposition() -> bytes:
-        assert a.view is not None
-        return render(
-            dict(load(state.home.store, a.cfg.name)),
-            cluster_gauges(
-                a.view, a.mgr.statuses(a.cfg.name), next(iter(sorted(a.view.inventory.nodes)), "")
-            ),
-        )
-
     if once:
         a.close()
         return
-    host, _, port = metrics_address.rpartition(":")
-    httpd = serve(exposition, host or "127.0.0.1", int(port))
-    log(f"{a.cfg.name}: agent running; metrics on http://{host or '127.0.0.1'}:{port}/metrics")
-    stopping = {"flag": False}
 
-    def _stop(*_args: object) -> None:
-        stopping["flag"] = True
+    def exposition() -> bytes:
+        assert a.view is not None
+        return render_exposition(state.home.store, a.cfg.name, a.view, a.mgr.statuses(a.cfg.name))
 
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    httpd = serve(exposition, host, int(port))
+    log(f"{a.cfg.name}: agent running; metrics on http://{host}:{port}/metrics")
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
     try:
-        a.run(interval=interval, stop=lambda: stopping["flag"])
+        a.run(interval=interval, stop=stopping.is_set)
     finally:
         httpd.shutdown()
         a.close()

@@ -1,24 +1,35 @@
-"""Assemble a cluster's exposition: stored counters and scrape-time gauges."""
+"""Assemble a cluster's exposition (stored counters and scrape-time gauges) and evaluate alert
+rule files against its flow history."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from cmesh.errors import InvalidArgument
 
 
 def exposition(home: Any, cfg: Any) -> bytes:
+    """What ``cmesh metrics`` prints: the cluster's view and mesh status, loaded now."""
     from cmesh.datapath import load_mesh
     from cmesh.mesh import MeshManager
-    from cmesh.metrics import cluster_gauges, load, render
 
-    mesh = load_mesh(home)
-    view = mesh.view(cfg.name)
+    view = load_mesh(home).view(cfg.name)
     mgr = MeshManager(home)
     try:
         statuses = mgr.statuses(cfg.name)
     finally:
         mgr.close()
+    return render_exposition(home.store, cfg.name, view, statuses)
+
+
+def render_exposition(store: Any, cluster: str, view: Any, statuses: Any) -> bytes:
+    """The exposition of ``cluster`` from its stored counters and a view and mesh status the
+    caller holds (``cmesh agent`` keeps both current between scrapes)."""
+    from cmesh.metrics import cluster_gauges, load, render
+
     node = next(iter(sorted(view.inventory.nodes)), "")
-    return render(dict(load(home.store, cfg.name)), cluster_gauges(view, statuses, node))
+    return render(dict(load(store, cluster)), cluster_gauges(view, statuses, node))
 
 
 def evaluate_rules(home: Any, cfg: Any, path: str) -> str:
@@ -27,34 +38,54 @@ def evaluate_rules(home: Any, cfg: Any, path: str) -> str:
 
     import yaml
 
-    from cmesh.errors import InvalidArgument
     from cmesh.hubble import FlowStore
     from cmesh.metrics.alerts import evaluate
 
-    with open(path, encoding="utf-8") as fh:
-        doc = yaml.safe_load(fh)
-    groups = (doc.get("spec") or doc).get("groups") or []
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        raise InvalidArgument(f"not YAML: {exc}", where=path) from None
+    spec = (doc.get("spec") or doc) if isinstance(doc, dict) else None
+    if not isinstance(spec, dict) or not isinstance(spec.get("groups") or [], list):
+        raise InvalidArgument(
+            "not a Prometheus rule file",
+            where=path,
+            hint="give a rule file (groups: [{name, rules: [...]}]) or a PrometheusRule",
+        )
     flows = FlowStore(home.store).flows(cfg.name)
     now = time.time_ns()
     lines = []
-    for g in groups:
-        for rule in g.get("rules") or []:
+    for i, g in enumerate(spec.get("groups") or []):
+        for j, rule in enumerate((g or {}).get("rules") or []):
             if "alert" not in rule:
                 continue
-            for_s = _seconds(str(rule.get("for", "0s")))
+            at = f"{path}: groups[{i}].rules[{j}] (alert {rule['alert']})"
+            if "expr" not in rule:
+                raise InvalidArgument(f"{at}: no expr", hint="an alerting rule needs expr:")
             try:
+                for_s = _prometheus_seconds(str(rule.get("for", "0s")))
                 ev = evaluate(rule["alert"], rule["expr"], for_s, flows, now)
             except ValueError as exc:
-                raise InvalidArgument(f"{path}: alert {rule['alert']}: {exc}") from None
+                raise InvalidArgument(f"{at}: {exc}") from None
             lines.append(
                 f"{ev.alert}: {ev.state} (value {ev.value:.3f}, threshold {ev.threshold:g}) — {ev.expr}"
             )
     return "\n".join(lines) or "no alert rules found"
 
 
-def _seconds(text: str) -> float:
-    import re
+_UNITS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
+_PROMETHEUS_DURATION = re.compile(
+    r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$"
+)
 
-    return sum(
-        float(n) * {"s": 1, "m": 60, "h": 3600}[u] for n, u in re.findall(r"(\d+)([smh])", text)
-    )
+
+def _prometheus_seconds(text: str) -> float:
+    """A Prometheus duration (``5m``, ``1h30m``, ``500ms``; units in this order) in seconds."""
+    text = text.strip()
+    if text == "0":
+        return 0.0
+    m = _PROMETHEUS_DURATION.match(text)
+    if not m or not text:
+        raise ValueError(f"for: {text!r} is not a duration (e.g. 5m, 1h30m, 500ms)")
+    return sum(float(n) * unit for n, unit in zip(m.groups(), _UNITS.values(), strict=True) if n)

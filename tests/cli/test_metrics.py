@@ -1,0 +1,81 @@
+"""`cmesh metrics --alerts` and `cmesh agent --metrics-address`: a rule file or address that
+cannot be used is an error that says where and what to give instead, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from cmesh.cli.metricsfmt import _prometheus_seconds
+from tests.conftest import Cmesh, Writer
+
+GOOD_RULE = "- alert: Drops\n  expr: rate(cilium_drop_count_total[5m]) > 100\n"
+
+
+@pytest.fixture
+def c1(cmesh: Cmesh) -> Cmesh:
+    cmesh("install", "--context", "c1", "--cluster-name", "c1", "--cluster-id", "1")
+    return cmesh
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("groups: [", "not YAML"),
+        ("- just a list", "not a Prometheus rule file"),
+        (
+            "groups:\n- name: g\n  rules:\n  - alert: NoExpr\n",
+            "groups[0].rules[0] (alert NoExpr): no expr",
+        ),
+        (
+            "groups:\n- name: g\n  rules:\n  - alert: Odd\n    expr: up > 1\n",
+            "groups[0].rules[0] (alert Odd): unsupported expression",
+        ),
+        (
+            "groups:\n- name: g\n  rules:\n  - alert: Slow\n    expr: rate(x[5m]) > 1\n    for: 5x\n",
+            "(alert Slow): for: '5x' is not a duration",
+        ),
+    ],
+    ids=["not-yaml", "not-rules", "no-expr", "unsupported-expr", "bad-for"],
+)
+def test_unusable_rule_files_are_located_errors(c1: Cmesh, manifest: Writer, text: str, says: str):
+    f = manifest("rules.yaml", text)
+    r = c1("metrics", "--context", "c1", "--alerts", str(f), ok=False)
+    assert r.exit_code == 1, r.output
+    assert str(f) in r.stderr and says in r.stderr
+
+
+def test_rule_file_and_prometheus_rule_are_both_read(c1: Cmesh, manifest: Writer):
+    plain = manifest("plain.yaml", "groups:\n- name: g\n  rules:\n" + _indent(GOOD_RULE, 2))
+    crd = manifest(
+        "crd.yaml",
+        "kind: PrometheusRule\nspec:\n  groups:\n  - name: g\n    rules:\n" + _indent(GOOD_RULE, 4),
+    )
+    for f in (plain, crd):
+        out = c1("metrics", "--context", "c1", "--alerts", str(f)).stdout
+        assert out.startswith("Drops: inactive (value 0.000, threshold 100)")
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("0", 0), ("0s", 0), ("5m", 300), ("1h30m", 5400), ("500ms", 0.5), ("1d", 86400)],
+)
+def test_for_is_a_prometheus_duration(text: str, seconds: float):
+    assert _prometheus_seconds(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "5", "5x", "m5", "30m1h"])
+def test_for_that_is_no_prometheus_duration_is_refused(text: str):
+    with pytest.raises(ValueError, match="is not a duration"):
+        _prometheus_seconds(text)
+
+
+@pytest.mark.parametrize("address", ["localhost:", "127.0.0.1:http", ":70000"])
+def test_agent_metrics_address_must_be_host_port(c1: Cmesh, address: str):
+    r = c1("agent", "--context", "c1", "--once", "--metrics-address", address, ok=False)
+    assert r.exit_code == 1
+    assert f"--metrics-address {address!r} is not HOST:PORT" in r.stderr
+    assert "127.0.0.1:9962" in r.stderr  # an example of what to give
+
+
+def _indent(text: str, n: int) -> str:
+    return "".join(" " * n + line + "\n" for line in text.splitlines())
