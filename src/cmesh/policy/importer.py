@@ -255,12 +255,17 @@ def icmp_types(rules: Sequence[model.ICMPRule] | None) -> tuple[ICMPType, ...] |
 # -- peers -------------------------------------------------------------------------------------
 
 
+def _prefix(text: str) -> str:
+    """A CIDR (or bare address) as its canonical network: ``10.1.2.3/8`` → ``10.0.0.0/8``."""
+    return str(ipaddress.ip_network(text, strict=False))
+
+
 def _cidr_rules(rules: Sequence[model.CIDRRule], ctx: ImportContext) -> list[Selector]:
     out: list[Selector] = []
     for r in rules:
-        excepts = tuple(str(ipaddress.ip_network(e, strict=False)) for e in r.except_ or ())
+        excepts = tuple(_prefix(e) for e in r.except_ or ())
         if r.cidr:
-            out.append(CIDRSelector(str(ipaddress.ip_network(r.cidr, strict=False)), excepts))
+            out.append(CIDRSelector(_prefix(r.cidr), excepts))
         groups: list[CIDRGroupInfo] = []
         if r.cidr_group_ref:
             g = ctx.cidr_groups.get(r.cidr_group_ref)
@@ -274,9 +279,7 @@ def _cidr_rules(rules: Sequence[model.CIDRRule], ctx: ImportContext) -> list[Sel
                 if sel.matches(Labels.from_map(g.labels, SOURCE_K8S))
             )
         for g in groups:
-            out.extend(
-                CIDRSelector(str(ipaddress.ip_network(c, strict=False)), excepts) for c in g.cidrs
-            )
+            out.extend(CIDRSelector(_prefix(c), excepts) for c in g.cidrs)
     return out
 
 
@@ -341,9 +344,7 @@ def _peers(
         if attr.endswith("endpoints"):
             return tuple(peer_selector(compile_selector(s), namespace, ctx) for s in value), name
         if attr.endswith("_cidr"):
-            return tuple(
-                CIDRSelector(str(ipaddress.ip_network(c, strict=False))) for c in value
-            ), name
+            return tuple(CIDRSelector(_prefix(c)) for c in value), name
         if attr.endswith("cidr_set"):
             return tuple(_cidr_rules(value, ctx)), name
         if attr.endswith("entities"):
@@ -390,22 +391,28 @@ def _rule_label_strings(rule: model.Rule) -> tuple[str, ...]:
     return tuple(f"{lb.source or 'unspec'}:{lb.key}={lb.value}" for lb in rule.labels or ())
 
 
+def cilium_rules(
+    obj: model.CiliumNetworkPolicy | model.CiliumClusterwideNetworkPolicy,
+) -> list[tuple[tuple[str | int, ...], model.Rule]]:
+    """The rules of a CNP or CCNP with their paths: ``spec`` (rule 0 when set), then ``specs``."""
+    rules: list[tuple[tuple[str | int, ...], model.Rule]] = []
+    if obj.spec is not None:
+        rules.append((("spec",), obj.spec))
+    rules += [(("specs", i), r) for i, r in enumerate(obj.specs or ())]
+    return rules
+
+
 def import_cilium(res: model.Resource, ctx: ImportContext) -> list[PolicyRule]:
     """The rules of a CNP or CCNP (ref §1.1, §1.14, §2.2)."""
+    from cmesh.model import render_path  # not at import: it loads the YAML parser
+
     obj = res.obj
     assert isinstance(obj, model.CiliumNetworkPolicy | model.CiliumClusterwideNetworkPolicy)
     namespace = res.namespace if res.kind == "CiliumNetworkPolicy" else None
     audit = (obj.metadata.annotations or {}).get(AUDIT_ANNOTATION, "").lower() == "true"
     out: list[PolicyRule] = []
-    rules: list[tuple[str, model.Rule]] = []
-    if obj.spec is not None:
-        rules.append(("spec", obj.spec))
-    rules += [(f"specs[{i}]", r) for i, r in enumerate(obj.specs or ())]
-    for idx, (prefix, rule) in enumerate(rules):
+    for idx, (ppath, rule) in enumerate(cilium_rules(obj)):
         elements: list[RuleElement] = []
-        ppath: tuple[str | int, ...] = (
-            (prefix,) if prefix == "spec" else ("specs", idx - (1 if obj.spec is not None else 0))
-        )
         for attr, alias, direction, deny in (
             ("ingress", "ingress", Direction.INGRESS, False),
             ("ingress_deny", "ingressDeny", Direction.INGRESS, True),
@@ -413,9 +420,11 @@ def import_cilium(res: model.Resource, ctx: ImportContext) -> list[PolicyRule]:
             ("egress_deny", "egressDeny", Direction.EGRESS, True),
         ):
             for i, elem in enumerate(getattr(rule, attr) or ()):
-                line = res.line_of((*ppath, alias, i))
+                path = (*ppath, alias, i)
                 elements.append(
-                    _element(elem, direction, deny, f"{prefix}.{alias}[{i}]", line, namespace, ctx)
+                    _element(
+                        elem, direction, deny, render_path(path), res.line_of(path), namespace, ctx
+                    )
                 )
         has_in = bool(rule.ingress) or bool(rule.ingress_deny)
         has_eg = bool(rule.egress) or bool(rule.egress_deny)
@@ -458,10 +467,8 @@ def _knp_peer(
     peer: model.networkpolicy.NetworkPolicyPeer, namespace: str, ctx: ImportContext
 ) -> Selector:
     if peer.ip_block is not None:
-        excepts = tuple(
-            str(ipaddress.ip_network(e, strict=False)) for e in peer.ip_block.except_ or ()
-        )
-        return CIDRSelector(str(ipaddress.ip_network(peer.ip_block.cidr, strict=False)), excepts)
+        excepts = tuple(_prefix(e) for e in peer.ip_block.except_ or ())
+        return CIDRSelector(_prefix(peer.ip_block.cidr), excepts)
     pod = _knp_selector(peer.pod_selector)
     if peer.namespace_selector is not None:
         ns_sel = peer.namespace_selector

@@ -18,7 +18,13 @@ from cmesh.errors import Diagnostic, Severity
 from cmesh.model import render_path
 from cmesh.model.ciliuml4 import check_port
 from cmesh.policy.entities import ENTITIES
-from cmesh.policy.importer import EGRESS_PEERS, ICMP4_TYPES, ICMP6_TYPES, INGRESS_PEERS
+from cmesh.policy.importer import (
+    EGRESS_PEERS,
+    ICMP4_TYPES,
+    ICMP6_TYPES,
+    INGRESS_PEERS,
+    cilium_rules,
+)
 
 Path = tuple[str | int, ...]
 
@@ -80,11 +86,7 @@ def _cilium(v: _V, obj: Any, *, clusterwide: bool) -> None:
             ("spec",), "empty policy: neither spec nor specs is set", "write the rule under `spec:`"
         )
         return
-    rules: list[tuple[Path, model.Rule]] = []
-    if obj.spec is not None:
-        rules.append((("spec",), obj.spec))
-    rules += [(("specs", i), r) for i, r in enumerate(obj.specs or ())]
-    for path, rule in rules:
+    for path, rule in cilium_rules(obj):
         _rule(v, path, rule, clusterwide)
 
 
