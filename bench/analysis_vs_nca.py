@@ -88,9 +88,9 @@ def measure(argv: list[str], out: Path, timeout: float) -> Run:
 def stages(d: Path) -> dict[str, float]:
     """Where cmesh's time goes, in process: parse + validate, plan, build the view, list."""
     from cmesh.analysis import connections
-    from cmesh.analysis.sources import load_resources, node_count
+    from cmesh.analysis.sources import load_resources, standalone_config
     from cmesh.cli.listfmt import render
-    from cmesh.cluster import ClusterConfig, plan_apply
+    from cmesh.cluster import plan_apply
     from cmesh.datapath import Mesh
     from cmesh.policy import build_view
 
@@ -98,15 +98,7 @@ def stages(d: Path) -> dict[str, float]:
     t = time.perf_counter()
     res = load_resources([str(d)])
     out["parse+validate"] = time.perf_counter() - t
-    cfg = ClusterConfig(
-        context="default",
-        name="default",
-        id=1,
-        pod_cidr="100.64.0.0/10",
-        service_cidr="100.127.0.0/16",
-        node_cidr="172.31.0.0/16",
-        nodes=node_count(res),
-    )
+    cfg = standalone_config(res)  # the cluster `policy list --manifests` makes without a home
     t = time.perf_counter()
     plan = plan_apply(cfg, {}, res)
     out["plan_apply"] = time.perf_counter() - t

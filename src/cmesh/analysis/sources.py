@@ -16,7 +16,6 @@ Nothing here writes to the store.
 
 from __future__ import annotations
 
-import importlib
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from cmesh.datapath import Mesh, load_mesh
 from cmesh.errors import InvalidArgument, InvalidManifest, InvalidPolicy
 from cmesh.model import POLICY_KINDS, Resource, load_text
 from cmesh.policy import build_view, validate_all
-from cmesh.registry import ClusterRegistry, Home, read_sources
+from cmesh.registry import ClusterRegistry, Home, bootstrap_manifest, read_sources
 
 MESH_FILE = "mesh.yaml"
 #: Mesh-file setting names are ``cmesh config set`` names (ref §2.1, §2.12, §1.14).
@@ -99,9 +98,6 @@ def load_resources(paths: Sequence[str]) -> list[Resource]:
         resources += res
         diags += d
     InvalidManifest.raise_if_errors(diags)
-    # validate_all reaches cmesh.model.ciliuml4 as an attribute of the lazily loaded package:
-    # import the submodule first (NetworkPolicy endPort checks fail without it).
-    importlib.import_module("cmesh.model.ciliuml4")
     InvalidPolicy.raise_if_errors(list(validate_all(resources)))
     return resources
 
@@ -206,9 +202,9 @@ def node_count(resources: Sequence[Resource]) -> int:
     return max(2, -(-pods // 200) + 1)
 
 
-def standalone(resources: Sequence[Resource], description: str) -> LoadedMesh:
-    """Manifests alone, as one cluster named ``default`` (id 1) with no bootstrap objects."""
-    cfg = ClusterConfig(
+def standalone_config(resources: Sequence[Resource]) -> ClusterConfig:
+    """The one cluster manifests alone make: ``default`` (id 1), roomy ranges, enough nodes."""
+    return ClusterConfig(
         context="default",
         name="default",
         id=1,
@@ -217,6 +213,11 @@ def standalone(resources: Sequence[Resource], description: str) -> LoadedMesh:
         node_cidr="172.31.0.0/16",
         nodes=node_count(resources),
     )
+
+
+def standalone(resources: Sequence[Resource], description: str) -> LoadedMesh:
+    """Manifests alone, as one cluster named ``default`` (id 1) with no bootstrap objects."""
+    cfg = standalone_config(resources)
     plan = _plan(cfg, {}, resources)
     mesh = _view_mesh(
         [cfg], {cfg.name: plan.objects}, [], {cfg.name: plan.sources}, {cfg.name: plan.lines}
@@ -238,16 +239,6 @@ def _settings(cfg: dict[str, Any], where: str) -> dict[str, Any]:
             value = PolicyEnforcement(str(value))
         out[field_name] = value
     return out
-
-
-def _bootstrap(cfg: ClusterConfig) -> str:
-    """What ``cmesh install`` creates in a fresh cluster (kube-dns, default/kubernetes)."""
-    import cmesh.registry as registry
-
-    # ``cmesh.registry`` exports the function ``install`` from a submodule of the same name:
-    # resolve the function first, or importing the submodule would shadow it with the module.
-    assert callable(registry.install)
-    return registry.bootstrap_manifest(cfg)
 
 
 def from_mesh_file(path: Path) -> LoadedMesh:
@@ -283,7 +274,8 @@ def from_mesh_file(path: Path) -> LoadedMesh:
         )
         configs.append(cfg)
         if c.get("bootstrap", True):
-            boot, _ = load_text(_bootstrap(cfg), f"<bootstrap {cfg.name}>")
+            # what ``cmesh install`` creates in a fresh cluster (kube-dns, default/kubernetes)
+            boot, _ = load_text(bootstrap_manifest(cfg), f"<bootstrap {cfg.name}>")
             resources = boot + resources
         plan = _plan(cfg, {}, resources)
         objects[cfg.name], sources[cfg.name], lines[cfg.name] = (
