@@ -202,15 +202,15 @@ def observe(
     whitelist, blacklist = parse_filters(ctx.meta.get(_FILTER_FLAGS, []))
     fmt = Output.TABLE if output == "tab" else Output(output)
     if fmt is Output.TABLE and follow:
-        raise InvalidArgument("table output format is not compatible with follow mode")
+        raise InvalidArgument(
+            "table output format is not compatible with follow mode",
+            hint="drop --follow, or follow with -o compact, dict or json",
+        )
     if all_clusters and state.context:
         raise InvalidArgument(
             "--context and --all-clusters cannot be combined", hint="give one of them"
         )
-    if all_clusters:
-        clusters = [c.name for c in state.home.clusters()]
-    else:
-        clusters = [state.home.cluster(state.context).name]
+    clusters = state.cluster_names(all_clusters)
     request = build_request(
         now=time.time_ns(),
         last=last,
@@ -254,11 +254,7 @@ def observe(
 @pass_state
 def status(state: State, all_clusters: bool) -> None:
     """Flow counters of the store, as `hubble status` prints them."""
-    if all_clusters:
-        clusters = [c.name for c in state.home.clusters()]
-    else:
-        clusters = [state.home.cluster(state.context).name]
-    s = FlowStore(state.home.store).status(clusters)
+    s = FlowStore(state.home.store).status(state.cluster_names(all_clusters))
     ratio = f" ({s.num_flows / s.max_flows * 100:.2f}%)" if s.max_flows else ""
     state.console.raw(f"Current/Max Flows: {s.num_flows:,}/{s.max_flows:,}{ratio}\nFlows/s: N/A\n")
 

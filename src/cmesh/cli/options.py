@@ -32,6 +32,12 @@ class State:
             self._home = Home.open(self.home_path, self.kvstore)
         return self._home
 
+    def cluster_names(self, all_clusters: bool) -> list[str]:
+        """Every cluster of the home (``--all-clusters``), or the ``--context`` one."""
+        if all_clusters:
+            return [c.name for c in self.home.clusters()]
+        return [self.home.cluster(self.context).name]
+
     def close(self) -> None:
         if self._home is not None:
             self._home.close()

@@ -257,14 +257,10 @@ def generate(
     from cmesh.generate import generate as run
     from cmesh.generate import render_yaml
 
-    home = state.home
-    clusters = (
-        [c.name for c in home.clusters()] if all_clusters else [home.cluster(state.context).name]
-    )
     out = run(
-        home,
+        state.home,
         flows,
-        clusters=clusters,
+        clusters=state.cluster_names(all_clusters),
         per=per,
         l7=l7,
         enforce=enforce,
@@ -292,11 +288,7 @@ def audit_report(state: State, since: str | None, all_clusters: bool, output: st
     from cmesh.cli.flowpolicy import audit_text
     from cmesh.generate import audit_report as report
 
-    home = state.home
-    clusters = (
-        [c.name for c in home.clusters()] if all_clusters else [home.cluster(state.context).name]
-    )
-    entries = report(home, clusters, since=since)
+    entries = report(state.home, state.cluster_names(all_clusters), since=since)
     if output == "json":
         state.console.raw(json.dumps([e.to_dict() for e in entries], indent=2))
     else:
