@@ -143,3 +143,31 @@ def test_an_over_tight_edit_breaks_exactly_the_cross_cluster_flows_ref_1_14(loop
     )
     home = Home.open(g.cmesh.home)
     home.close()
+
+
+AUDITED = """\
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata:
+  name: web-in
+  namespace: default
+  annotations: {policy.cilium.io/audit-mode: "true"}
+spec:
+  endpointSelector: {matchLabels: {app: web}}
+  ingress: [{}]
+"""
+
+
+def test_audit_report_and_promote_when_the_context_is_not_the_cluster_name(cmesh, tmp_path):
+    """Both take the cluster by name (flows name clusters), not by context."""
+    cmesh("install", "--context", "ctx-a", "--cluster-name", "alpha", "--cluster-id", "3")
+    (tmp_path / "p.yaml").write_text(AUDITED)
+    cmesh("apply", "-f", str(tmp_path / "p.yaml"), "--context", "ctx-a")
+    rep = json.loads(cmesh("policy", "audit-report", "--context", "ctx-a", "-o", "json").stdout)
+    assert [(e["cluster"], e["name"], e["clean"]) for e in rep] == [("alpha", "web-in", True)]
+    rep = json.loads(cmesh("policy", "audit-report", "--all-clusters", "-o", "json").stdout)
+    assert [e["cluster"] for e in rep] == ["alpha"]
+    res = cmesh("policy", "promote", "default/web-in", "--context", "ctx-a")
+    assert "promoted: enforced" in res.stdout
+    out = cmesh("get", "cnp", "web-in", "-n", "default", "-o", "yaml", "--context", "ctx-a")
+    assert AUDIT_ANNOTATION not in out.stdout

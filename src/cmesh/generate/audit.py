@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cmesh.cluster import ClusterConfig
 from cmesh.errors import CmeshError, NotFound
 from cmesh.hubble import Flow, FlowStore, build_request, format_time
 from cmesh.model import from_stored
@@ -75,9 +76,22 @@ class AuditEntry:
         }
 
 
-def audited_policies(home: Any, cluster: str) -> dict[tuple[str, str, str], dict[str, Any]]:
-    """The policies of ``cluster`` with the audit annotation, by (kind, namespace, name)."""
-    reg = ClusterRegistry(home.store, home.cluster(cluster))
+def cluster_named(home: Any, name: str) -> ClusterConfig:
+    """The home's cluster called ``name``: these functions take cluster names (what flows and
+    policies name), and a cluster's context may be called otherwise."""
+    clusters = home.clusters()
+    for c in clusters:
+        if c.name == name:
+            return c  # type: ignore[no-any-return]
+    raise NotFound(
+        f'cluster "{name}" does not exist',
+        hint="clusters: " + (", ".join(c.name for c in clusters) or "none"),
+    )
+
+
+def audited_policies(home: Any, cfg: ClusterConfig) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """The policies of ``cfg`` with the audit annotation, by (kind, namespace, name)."""
+    reg = ClusterRegistry(home.store, cfg)
     out = {}
     for key, obj in reg.objects().items():
         ann = (obj.get("metadata") or {}).get("annotations") or {}
@@ -126,7 +140,7 @@ def audit_report(
     entries: dict[PolicyId, AuditEntry] = {}
     mesh = None
     for cluster in clusters:
-        audited = set(audited_policies(home, cluster))
+        audited = set(audited_policies(home, cluster_named(home, cluster)))
         for kind, ns, name in sorted(audited):
             entries[(cluster, kind, ns, name)] = AuditEntry(cluster, kind, ns, name)
         req = build_request(now=now, all_flows=since is None, since=since)
@@ -175,7 +189,7 @@ def promote(
     """Remove the audit annotation of ``names`` in ``cluster`` (see the module doc)."""
     from cmesh.datapath.load import warm
 
-    cfg = home.cluster(cluster)
+    cfg = cluster_named(home, cluster)
     reg = ClusterRegistry(home.store, cfg)
     stored, _ = reg.stored()
     policies = {k: s for k, s in stored.items() if k[0] in POLICY_KINDS}
