@@ -28,7 +28,9 @@ from cmesh.hubble import (
     make_uuid,
     node_name,
     policy_from_ref,
+    summarize,
 )
+from cmesh.hubble.flow import UDP, ICMPv4, Layer7, TCPFlags
 from cmesh.policy import DropReason as EngineDropReason
 
 BASE = Flow(time=1, node_name=node_name("c1", "n1"), IP=IP("10.1.0.1", "10.1.0.2"), l4=TCP(1, 80))
@@ -146,6 +148,41 @@ def test_l7_flows_ref_4_2(kind, record, summary):
     assert flow.Type is FlowType.L7 and flow.event_type.type == 129
     assert flow.is_reply is (kind is L7FlowType.RESPONSE)
     assert flow.Summary == summary
+
+
+REQUEST = HTTP(0, "GET", "http://s/", "HTTP/1.1")
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        BASE.with_(l4=TCP(1, 80, TCPFlags(SYN=True, ACK=True))),
+        BASE.with_(l4=UDP(5353, 53)),
+        BASE.with_(l4=ICMPv4(8, 0)),
+        BASE.with_(l4=None),
+        BASE.with_(l7=Layer7(L7FlowType.REQUEST, 0, REQUEST)),  # a response built on a request
+    ],
+    ids=["tcp", "udp", "icmp", "ip-only", "l7-base"],
+)
+@pytest.mark.parametrize(
+    "derive",
+    [
+        lambda b: as_trace(b, TracePoint.FROM_LXC, TrafficDirection.EGRESS),
+        lambda b: as_drop(b, DropReason.POLICY_DENIED, TrafficDirection.INGRESS),
+        lambda b: as_policy_verdict(b, Verdict.FORWARDED, 2, TrafficDirection.INGRESS),
+        lambda b: as_l7(
+            b,
+            HTTP(200, "GET", "http://s/", "HTTP/1.1"),
+            L7FlowType.RESPONSE,
+            TrafficDirection.EGRESS,
+            latency_ns=3_000_000,
+        ),
+    ],
+    ids=["trace", "drop", "policy-verdict", "l7-response"],
+)
+def test_each_event_carries_the_summary_of_its_own_layers_ref_4_2(base, derive):
+    flow = derive(base)
+    assert flow.Summary and flow.Summary == summarize(flow)
 
 
 def test_uuids_are_deterministic():

@@ -14,7 +14,8 @@ verdict`
 :func:`as_l7`       given      access log (129)       ``True`` for a RESPONSE record
 ==================  =========  =====================  ==========================================
 
-Each sets ``Type`` and recomputes ``Summary`` (:func:`cmesh.hubble.summary.summarize`).
+Each sets ``Type`` and ``Summary`` (:mod:`cmesh.hubble.summary`) in the one copy it makes of
+``base``: these helpers run for every event the simulated datapath emits.
 
 >>> from cmesh.hubble.flow import Flow, IP, TCP, TCPFlags
 >>> base = Flow(time=1, node_name=node_name("c2", "node-1"), IP=IP("10.1.0.5", "10.2.0.7"),
@@ -43,7 +44,7 @@ from cmesh.hubble.enums import (
     Verdict,
 )
 from cmesh.hubble.flow import DNS, HTTP, CiliumEventType, Flow, Layer7, Policy
-from cmesh.hubble.summary import summarize
+from cmesh.hubble.summary import l7_summary, summarize
 from cmesh.labels import (
     POLICY_LABEL_DERIVED_FROM,
     POLICY_LABEL_NAME,
@@ -71,10 +72,6 @@ def policy_from_ref(kind: str, name: str, namespace: str = "", revision: int = 0
     return Policy(name, namespace, tuple(sorted(labels)), revision, kind)
 
 
-def _finish(flow: Flow) -> Flow:
-    return flow.with_(Summary=summarize(flow))
-
-
 def _code(reason: DropReason | enum.Enum | int) -> int:
     return reason.value if isinstance(reason, enum.Enum) else int(reason)
 
@@ -96,17 +93,16 @@ def as_trace(
 ) -> Flow:
     """A trace event (FORWARDED) at ``point``; ``reason`` REPLY marks a reply packet."""
     is_reply = None if reason is TraceReason.TRACE_REASON_UNKNOWN else reason is TraceReason.REPLY
-    return _finish(
-        base.with_(
-            verdict=Verdict.FORWARDED,
-            Type=FlowType.L3_L4,
-            event_type=CiliumEventType(MessageType.TRACE.value, point.value),
-            trace_observation_point=point.observation_point,
-            trace_reason=reason,
-            traffic_direction=traffic_direction,
-            is_reply=is_reply,
-            proxy_port=proxy_port if point is TracePoint.TO_PROXY else base.proxy_port,
-        )
+    return base.with_(
+        verdict=Verdict.FORWARDED,
+        Type=FlowType.L3_L4,
+        event_type=CiliumEventType(MessageType.TRACE.value, point.value),
+        trace_observation_point=point.observation_point,
+        trace_reason=reason,
+        traffic_direction=traffic_direction,
+        is_reply=is_reply,
+        proxy_port=proxy_port if point is TracePoint.TO_PROXY else base.proxy_port,
+        Summary=summarize(base),  # the layers the summary reads are the base's
     )
 
 
@@ -124,17 +120,16 @@ def as_drop(
     """
     code = _code(reason)
     side = "egress" if traffic_direction is TrafficDirection.EGRESS else "ingress"
-    return _finish(
-        base.with_(
-            verdict=Verdict.DROPPED,
-            drop_reason=code,
-            drop_reason_desc=_drop_desc(code),
-            Type=FlowType.L3_L4,
-            event_type=CiliumEventType(MessageType.DROP.value, code),
-            traffic_direction=traffic_direction,
-            is_reply=None,
-            **{f"{side}_denied_by": tuple(denied_by)},
-        )
+    return base.with_(
+        verdict=Verdict.DROPPED,
+        drop_reason=code,
+        drop_reason_desc=_drop_desc(code),
+        Type=FlowType.L3_L4,
+        event_type=CiliumEventType(MessageType.DROP.value, code),
+        traffic_direction=traffic_direction,
+        is_reply=None,
+        Summary=summarize(base),
+        **{f"{side}_denied_by": tuple(denied_by)},
     )
 
 
@@ -159,20 +154,19 @@ def as_policy_verdict(
     code = _code(drop_reason) if dropped else 0
     side = "egress" if traffic_direction is TrafficDirection.EGRESS else "ingress"
     attributed = f"{side}_{'denied' if dropped else 'allowed'}_by"
-    return _finish(
-        base.with_(
-            verdict=verdict,
-            drop_reason=code,
-            drop_reason_desc=_drop_desc(code),
-            auth_type=auth_type,
-            Type=FlowType.L3_L4,
-            event_type=CiliumEventType(MessageType.POLICY_VERDICT.value, 0),
-            traffic_direction=traffic_direction,
-            policy_match_type=_code(match_type),
-            is_reply=None if dropped else False,
-            proxy_port=proxy_port,
-            **{attributed: tuple(policies)},
-        )
+    return base.with_(
+        verdict=verdict,
+        drop_reason=code,
+        drop_reason_desc=_drop_desc(code),
+        auth_type=auth_type,
+        Type=FlowType.L3_L4,
+        event_type=CiliumEventType(MessageType.POLICY_VERDICT.value, 0),
+        traffic_direction=traffic_direction,
+        policy_match_type=_code(match_type),
+        is_reply=None if dropped else False,
+        proxy_port=proxy_port,
+        Summary=summarize(base),
+        **{attributed: tuple(policies)},
     )
 
 
@@ -189,13 +183,13 @@ def as_l7(
 
     Requests denied by L7 policy are DROPPED and answered by a 403 response (ref §4.2).
     """
-    return _finish(
-        base.with_(
-            verdict=verdict,
-            Type=FlowType.L7,
-            l7=Layer7(l7_type, latency_ns, record),
-            event_type=CiliumEventType(MessageType.ACCESS_LOG.value, 0),
-            traffic_direction=traffic_direction,
-            is_reply=l7_type is L7FlowType.RESPONSE,
-        )
+    l7 = Layer7(l7_type, latency_ns, record)
+    return base.with_(
+        verdict=verdict,
+        Type=FlowType.L7,
+        l7=l7,
+        event_type=CiliumEventType(MessageType.ACCESS_LOG.value, 0),
+        traffic_direction=traffic_direction,
+        is_reply=l7_type is L7FlowType.RESPONSE,
+        Summary=l7_summary(l7),
     )

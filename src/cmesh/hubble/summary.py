@@ -174,14 +174,19 @@ def dns_summary(l7: Layer7, dns: DNS) -> str:
     return f"DNS Answer {answer} TTL: {dns.ttl} ({source} {dns.query} {qtypes})"
 
 
+def l7_summary(l7: Layer7) -> str:
+    """The Summary of an L7 record (``seven/http.go``, ``dns.go``)."""
+    if isinstance(l7.record, HTTP):
+        return http_summary(l7, l7.record)
+    if isinstance(l7.record, DNS):
+        return dns_summary(l7, l7.record)
+    return ""
+
+
 def summarize(flow: Flow) -> str:
     """The Summary Hubble would compute for ``flow`` from its L7 record or its layers."""
     if flow.l7 is not None:
-        if flow.l7.http is not None:
-            return http_summary(flow.l7, flow.l7.http)
-        if flow.l7.dns is not None:
-            return dns_summary(flow.l7, flow.l7.dns)
-        return ""
+        return l7_summary(flow.l7)
     l4 = flow.l4
     if isinstance(l4, TCP):
         return "TCP Flags: " + tcp_flags_text(l4.flags)
