@@ -11,7 +11,6 @@ that admit it, deny rules that carve it, rules that put a side into default deny
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -156,9 +155,3 @@ def summary(d: SemanticDiff) -> str:
         f"{n['added']} connection(s) added, {n['removed']} removed, {n['changed']} changed"
         f" by {len(d.policies)} policy change(s)"
     )
-
-
-def flatten(d: SemanticDiff) -> Iterable[tuple[Group, ConnectionChange]]:
-    for g in d.groups:
-        for c in g.changes:
-            yield g, c

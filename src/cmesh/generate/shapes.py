@@ -98,13 +98,10 @@ def port_ranges(ports: Iterable[int]) -> list[tuple[int, int]]:
     return out
 
 
-def port_entries(
-    ports: Iterable[int], protocol: str, *, ranges: bool = True
-) -> list[dict[str, object]]:
+def port_entries(ports: Iterable[int], protocol: str) -> list[dict[str, object]]:
     """``toPorts[].ports`` entries for ``ports`` of ``protocol``."""
-    spans = port_ranges(ports) if ranges else [(p, p) for p in sorted(set(ports))]
     out: list[dict[str, object]] = []
-    for lo, hi in spans:
+    for lo, hi in port_ranges(ports):
         entry: dict[str, object] = {"port": str(lo), "protocol": protocol}
         if hi > lo:
             entry["endPort"] = hi

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cmesh.policy import Decision, PolicyRef
-from cmesh.replay.evaluate import KeyResult, Outcome, ReplayResult, SideResult
+from cmesh.replay.evaluate import KeyResult, ReplayResult, SideResult
 from cmesh.replay.reader import ReadStats
 from cmesh.replay.records import PROTOCOL_NAMES, FlowLog, Observed
 from cmesh.replay.tables import EGRESS
@@ -306,7 +306,3 @@ def render_markdown(rep: Report) -> str:
             )
     lines += _input_lines(rep)
     return "\n".join(lines)
-
-
-def outcome_name(o: Outcome) -> str:
-    return o.value
