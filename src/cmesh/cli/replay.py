@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from cmesh.cli.options import State, pass_state
+from cmesh.cli.options import State, output_option, pass_state
 from cmesh.errors import InvalidArgument
 
 
@@ -66,14 +66,7 @@ def progress_bar(state: State, path: str, label: str) -> Iterator[Callable[[int]
     show_default=True,
     help="Per-policy audited rules: evaluate them as enforced, or as audited (AUDIT).",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Choice(["txt", "json", "md"]),
-    default="txt",
-    show_default=True,
-    help="Output format.",
-)
+@output_option("txt", "json", "md", default="txt")
 @pass_state
 def replay(
     state: State,
