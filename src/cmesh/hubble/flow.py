@@ -27,6 +27,7 @@ import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from cmesh.hubble.enums import (
@@ -66,10 +67,9 @@ class Endpoint:
     workloads: tuple[Workload, ...] = ()
 
     def __post_init__(self) -> None:
-        labels: Iterable[str] = self.labels
-        if isinstance(labels, Labels):
-            labels = labels.sorted_strings()
-        object.__setattr__(self, "labels", tuple(sorted(labels)))
+        labels = self.labels  # a Labels' sorted_strings() come sorted already
+        labels = labels.sorted_strings() if isinstance(labels, Labels) else sorted(labels)
+        object.__setattr__(self, "labels", tuple(labels))
         _tuple(self, "workloads", self.workloads)
 
 
@@ -91,12 +91,16 @@ class IP:
 
     def __post_init__(self) -> None:
         if self.ipVersion is IPVersion.IP_NOT_USED and (self.source or self.destination):
-            try:
-                addr = ipaddress.ip_address(self.source or self.destination)
-            except ValueError:
-                return
-            version = IPVersion.IPv4 if addr.version == 4 else IPVersion.IPv6
-            object.__setattr__(self, "ipVersion", version)
+            object.__setattr__(self, "ipVersion", _ip_version(self.source or self.destination))
+
+
+@lru_cache(maxsize=4096)  # a datapath builds an IP per packet, over few distinct addresses
+def _ip_version(address: str) -> IPVersion:
+    """The version of ``address``; IP_NOT_USED when it is not an IP address."""
+    try:
+        return IPVersion.IPv4 if ipaddress.ip_address(address).version == 4 else IPVersion.IPv6
+    except ValueError:
+        return IPVersion.IP_NOT_USED
 
 
 #: flow.proto field order of TCPFlags, which is also its JSON order.
