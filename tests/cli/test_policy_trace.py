@@ -310,3 +310,35 @@ def test_icmp_type_ref_1_8(guide: Cmesh):
         ).output
     )
     assert t["protocol"] == "ICMP" and t["port"] == 8
+
+
+@pytest.mark.parametrize(
+    ("mode", "ingress", "egress"),
+    [("default", True, False), ("always", True, True), ("never", False, False)],
+    ids=["default-by-rule", "always-everything", "never-nothing"],
+)
+def test_policy_get_default_deny_follows_enable_policy_ref_2_1(
+    guide: Cmesh, mode: str, ingress: bool, egress: bool
+):
+    """database is selected by an ingress rule: default deny at ingress under ``default``, in
+    both directions under ``always``, in neither under ``never`` (policy is not enforced), and
+    `policy get`, `endpoint list` and the trace agree."""
+    guide("config", "set", "enable-policy", mode, "--context", "cluster-1")
+    got = json.loads(
+        guide("policy", "get", "default/database", "-o", "json", "--context", "cluster-1").output
+    )
+    assert got["default_deny"] == {"ingress": ingress, "egress": egress}
+    eps = json.loads(guide("endpoint", "list", "-o", "json", "--context", "cluster-1").output)
+    db = next(e for e in eps if e["pod"] == "default/database-0")
+    assert (db["policy_ingress"] == "Enabled", db["policy_egress"] == "Enabled") == (
+        ingress,
+        egress,
+    )
+    t = json.loads(
+        guide(
+            "policy", "trace", "--from", "default/frontend", "--to", "default/database",
+            "--port", "5432", "-o", "json", "--context", "cluster-1",
+        ).output
+    )  # fmt: skip
+    assert t["ingress"]["default_deny"] is ingress
+    assert (t["verdict"] == "DROPPED") is ingress  # frontend is not allowed to the database

@@ -39,16 +39,17 @@ def _endpoints(state: State) -> tuple[Any, Any, list[Any]]:
 
 
 def _enforcement(cfg: Any, view: Any, ep: Any) -> tuple[str, str]:
-    from cmesh.policy.types import Direction
+    from cmesh.cli.policyshow import default_deny
+    from cmesh.policy import Direction
 
     sp = view.engine.selector_policy(ep.identity)
     audit = cfg.policy_audit_mode or f"{ep.namespace}/{ep.name}" in cfg.audit_endpoints
-    out = []
-    for d in (Direction.INGRESS, Direction.EGRESS):
-        mode = cfg.policy_enforcement.value
-        on = mode == "always" or (mode == "default" and sp.default_deny(d))
-        out.append(("Disabled (Audit)" if audit else "Enabled") if on else "Disabled")
-    return out[0], out[1]
+    on = "Disabled (Audit)" if audit else "Enabled"
+    ing, eg = (
+        on if default_deny(cfg, sp, d) else "Disabled"
+        for d in (Direction.INGRESS, Direction.EGRESS)
+    )
+    return ing, eg
 
 
 @endpoint.command("list")

@@ -14,6 +14,14 @@ from cmesh.identity import describe
 from cmesh.policy import Direction, PolicyEntry
 
 
+def default_deny(cfg: Any, sp: Any, direction: Direction) -> bool:
+    """Whether an endpoint with SelectorPolicy ``sp`` is in default deny for ``direction``
+    (ref §2.1): ``enable-policy=always`` puts every endpoint there, ``never`` none, and
+    ``default`` those a selecting rule asks it of (ref §2.2)."""
+    mode = cfg.policy_enforcement.value
+    return mode == "always" or (mode == "default" and sp.default_deny(direction))
+
+
 def _entry_dict(e: PolicyEntry) -> dict[str, Any]:
     out: dict[str, Any] = {
         "direction": e.direction.value,
@@ -79,10 +87,7 @@ def show_policies(state: State, pod: str | None, output: str) -> None:
         "endpoint": f"{ep.namespace}/{ep.name}",
         "identity": ep.identity,
         "labels": ep.labels.sorted_strings(),
-        "default_deny": {
-            d.value: bool(sp.deny_by_default[d]) or view.cfg.policy_enforcement.value == "always"
-            for d in Direction
-        },
+        "default_deny": {d.value: default_deny(view.cfg, sp, d) for d in Direction},
         "default_deny_by": {
             d.value: [ref_dict(r) for r in sp.deny_by_default[d]] for d in Direction
         },
@@ -95,12 +100,16 @@ def show_policies(state: State, pod: str | None, output: str) -> None:
         f"Endpoint {ep.namespace}/{ep.name} in {cluster}, identity {ep.identity}",
         "Labels: " + ", ".join(ep.labels.sorted_strings()),
     ]
+    mode = view.cfg.policy_enforcement.value
     for d in Direction:
-        dd = data["default_deny"][d.value]
         by = ", ".join(str(r) for r in sp.deny_by_default[d])
-        lines.append(
-            f"{d.value.capitalize()}: {'default deny' + (' (by ' + by + ')' if by else '') if dd else 'allow by default (no selecting rule asks for default deny)'}"
-        )
+        if data["default_deny"][d.value]:
+            posture = "default deny" + (f" (by {by})" if by else " (enable-policy=always)")
+        elif mode == "never":
+            posture = "allow: policy is not enforced (enable-policy=never)"
+        else:
+            posture = "allow by default (no selecting rule asks for default deny)"
+        lines.append(f"{d.value.capitalize()}: {posture}")
     rows = [
         (
             e.direction.value,
@@ -133,23 +142,13 @@ def show_selectors(state: State, output: str) -> None:
                 continue
             for sel in e.peers if e.peers is not None else ():
                 users.setdefault(str(sel), []).append(f"{r.ref} {e.path}")
-    data = []
+    data, rows = [], []
     for sel, ids in sorted(engine.cache.selections.items(), key=lambda kv: str(kv[0])):
+        used_by = sorted(set(users.get(str(sel), [])))
+        data.append({"selector": str(sel), "identities": sorted(ids), "users": used_by})
         names = sorted(describe(i) if i else "(all)" for i in ids)
-        data.append(
-            {
-                "selector": str(sel),
-                "identities": sorted(ids),
-                "users": sorted(set(users.get(str(sel), []))),
-            }
-        )
-        data[-1]["display"] = names
+        rows.append((str(sel), ", ".join(names) or "(none)", "; ".join(used_by)))
     if output == "json":
-        state.console.raw(
-            json.dumps([{k: v for k, v in d.items() if k != "display"} for d in data], indent=2)
-        )
+        state.console.raw(json.dumps(data, indent=2))
         return
-    rows = [
-        (d["selector"], ", ".join(d["display"]) or "(none)", "; ".join(d["users"])) for d in data
-    ]
     state.console.print(table(("SELECTOR", "IDENTITIES", "USED BY"), rows))

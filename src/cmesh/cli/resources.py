@@ -287,9 +287,8 @@ def _with_backends(state: State, cluster: str, services: list[dict[str, Any]], t
 
     view = load_mesh(state.home).view(cluster)
     lines = text.split("\n")
-    out = [lines[0] + "   GLOBAL   BACKENDS"]
     width = max(len(x) for x in lines)
-    out[0] = lines[0].ljust(width) + "   GLOBAL   BACKENDS"
+    out = [lines[0].ljust(width) + "   GLOBAL   BACKENDS"]
     for line, obj in zip(lines[1:], services, strict=True):
         m = obj.get("metadata") or {}
         lb = view.lb.get((m.get("namespace", ""), m.get("name", "")))
