@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import ipaddress
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from cmesh.cluster import ipam
-from cmesh.cluster.config import NODE_MASK, ClusterConfig
+from cmesh.cluster.config import ClusterConfig
 from cmesh.cluster.identities import IDENTITY_KIND, assign_identities
 from cmesh.cluster.inventory import (
     GENERATED_BY,
@@ -256,20 +255,19 @@ def _ensure_nodes(cfg: ClusterConfig, objs: Objects) -> None:
     # Free /24s and node IPs lowest first, each range walked once (not once per node).
     subnets: Iterator[str] | None = None
     node_cidr = cfg.node_cidr or "172.18.0.0/24"
-    node_ips = _free_addresses(node_cidr, taken_ips, {})
+    node_ips = ipam.free_addresses(node_cidr, taken_ips)
     for name in _node_names(objs):
         node = objs[("Node", "", name)]
         spec = node.setdefault("spec", {})
         if not spec.get("podCIDR"):
             if subnets is None:
-                subnets = _free_subnets(cfg.pod_cidr, taken_cidrs)
-            cidr = next(subnets, "") or ipam.free_subnet(cfg.pod_cidr, taken_cidrs)
-            taken_cidrs.append(cidr)
+                subnets = ipam.free_subnets(cfg.pod_cidr, taken_cidrs)
+            cidr = next(subnets)
             node["spec"] = {**spec, "podCIDR": cidr, "podCIDRs": [cidr]}
         status = node.setdefault("status", {})
         addrs = status.get("addresses") or []
         if not any(a.get("type") == "InternalIP" for a in addrs):
-            ip = next(node_ips, "") or ipam.free_address(node_cidr, taken_ips, skip_first=1)
+            ip = next(node_ips)
             taken_ips.add(ip)
             node["status"] = {
                 **status,
@@ -303,7 +301,7 @@ def _schedule_and_address(cfg: ClusterConfig, plan: Plan) -> None:
     }
     pods = sorted(k for k in objs if k[0] == "Pod")
     taken: dict[str, ObjKey] = {}
-    pod_net = _parse_net(cfg.pod_cidr)
+    pod_net = ipam.parse_net(cfg.pod_cidr)
     for k in pods:
         pod = objs[k]
         spec = pod.get("spec") or {}
@@ -330,7 +328,7 @@ def _schedule_and_address(cfg: ClusterConfig, plan: Plan) -> None:
                     )
                 )
             taken[ip] = k
-            if not _within(ip, pod_net):
+            if not ipam.within(ip, pod_net):
                 plan.diagnostics.append(
                     Diagnostic(
                         f"pod {k[1]}/{k[2]} keeps IP {ip}, outside cluster {cfg.name}'s pod CIDR {cfg.pod_cidr}",
@@ -340,33 +338,6 @@ def _schedule_and_address(cfg: ClusterConfig, plan: Plan) -> None:
                         code="ip-outside-pod-cidr",
                     )
                 )
-    # Each node's pod CIDR parsed once; an address finds its nodes by masking, not by a scan.
-    node_nets: dict[str, tuple[int, int, int]] = {}  # node -> (bits, network, prefix length)
-    for n, o in nodes.items():
-        net = _parse_net((o.get("spec") or {}).get("podCIDR", ""))
-        if net is not None:
-            node_nets[n] = net
-    by_net: dict[tuple[int, int, int], list[str]] = {}
-    for n, net in node_nets.items():
-        by_net.setdefault(net, []).append(n)
-    lengths = sorted({(bits, length) for bits, _, length in by_net})
-
-    def nodes_of(ip: str) -> list[str]:
-        try:
-            addr = ipaddress.ip_address(ip)
-        except ValueError:
-            return []
-        value, bits, out = int(addr), addr.max_prefixlen, []
-        for b, length in lengths:
-            if b == bits:
-                shift = bits - length
-                out += by_net.get((bits, value >> shift << shift, length), ())
-        return out
-
-    per_node: dict[str, set[str]] = {}
-    for ip in taken:
-        for n in nodes_of(ip):
-            per_node.setdefault(n, set()).add(ip)
     free: dict[str, Iterator[str]] = {}  # node -> its free addresses, lowest first
     for k in pods:
         pod = objs[k]
@@ -386,14 +357,10 @@ def _schedule_and_address(cfg: ClusterConfig, plan: Plan) -> None:
             continue
         if not status.get("podIP"):
             cidr = (nodes[node].get("spec") or {}).get("podCIDR", "")
-            used = per_node.setdefault(node, set())
             it = free.get(node)
             if it is None:
-                it = free[node] = _free_addresses(cidr, used, taken)
-            ip = next(it, "")
-            if not ip:  # exhausted: the error ipam gives
-                ipam.free_address(cidr, used | set(taken), skip_first=1)
-            used.add(ip)
+                it = free[node] = ipam.free_addresses(cidr, taken)
+            ip = next(it)
             taken[ip] = k
             pod["status"] = {
                 **status,
@@ -404,67 +371,6 @@ def _schedule_and_address(cfg: ClusterConfig, plan: Plan) -> None:
             }
         elif not status.get("hostIP") and node_ip.get(node):
             pod["status"] = {**status, "hostIP": node_ip[node]}
-
-
-def _free_subnets(pool: str, taken: Sequence[str], prefix: int = NODE_MASK) -> Iterator[str]:
-    """The subnets ``ipam.free_subnet`` would hand out one call after another (the caller
-    takes each): the lowest /``prefix`` of ``pool`` overlapping nothing taken, in order."""
-    net = ipaddress.ip_network(pool)
-    spans = sorted(
-        (int(u.network_address), int(u.broadcast_address))
-        for u in (ipaddress.ip_network(t) for t in taken if t)
-        if u.version == net.version
-    )
-    merged: list[list[int]] = []  # disjoint, sorted
-    for lo, hi in spans:
-        if merged and lo <= merged[-1][1] + 1:
-            merged[-1][1] = max(merged[-1][1], hi)
-        else:
-            merged.append([lo, hi])
-    i = 0
-    for sub in net.subnets(new_prefix=max(prefix, net.prefixlen)):
-        lo, hi = int(sub.network_address), int(sub.broadcast_address)
-        while i < len(merged) and merged[i][1] < lo:
-            i += 1
-        if i < len(merged) and merged[i][0] <= hi:
-            continue
-        yield str(sub)
-
-
-def _within(ip: str, net: tuple[int, int, int] | None) -> bool:
-    """``ipam.contains`` with the network parsed once."""
-    if net is None:
-        return False
-    try:
-        addr = ipaddress.ip_address(ip)
-    except ValueError:
-        return False
-    bits, value, length = net
-    return addr.max_prefixlen == bits and (int(addr) ^ value) >> (bits - length) == 0
-
-
-def _parse_net(cidr: str) -> tuple[int, int, int] | None:
-    try:
-        net = ipaddress.ip_network(cidr)
-    except ValueError:
-        return None
-    return (net.max_prefixlen, int(net.network_address), net.prefixlen)
-
-
-def _free_addresses(cidr: str, used: set[str], taken: Mapping[str, Any]) -> Iterator[str]:
-    """The free host addresses of ``cidr`` in order, after the first (``ipam.free_address``
-    one at a time: addresses are only taken as they are handed out, so the lowest free one
-    never goes back, and each node's /24 is walked once instead of once per pod)."""
-    try:
-        net = ipaddress.ip_network(cidr)
-    except ValueError:
-        return
-    for i, host in enumerate(net.hosts()):
-        if i < 1:
-            continue
-        text = str(host)
-        if text not in used and text not in taken:
-            yield text
 
 
 def _service_ips(cfg: ClusterConfig, plan: Plan) -> None:
@@ -485,16 +391,16 @@ def _service_ips(cfg: ClusterConfig, plan: Plan) -> None:
                     )
                 )
             taken[ip] = k
+    free = ipam.free_addresses(cfg.service_cidr, taken)  # walked once, not once per service
     for k in svcs:
         svc = objs[k]
         spec = svc.setdefault("spec", {})
         if spec.get("type") == "ExternalName" or spec.get("clusterIP"):
             continue
-        ip = ipam.free_address(
-            cfg.service_cidr,
-            set(taken),
-            skip_first=1 if (k[1], k[2]) != ("default", "kubernetes") else 0,
-        )
+        if (k[1], k[2]) == ("default", "kubernetes"):  # the first address is its own
+            ip = ipam.free_address(cfg.service_cidr, taken, skip_first=0)
+        else:
+            ip = next(free)
         taken[ip] = k
         svc["spec"] = {**spec, "clusterIP": ip, "clusterIPs": [ip]}
 
