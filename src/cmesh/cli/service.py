@@ -59,19 +59,16 @@ def list_(state: State, clustermesh_affinity: bool, output: str) -> None:
             for j, b in enumerate(bes, 1):
                 mark = " (preferred)" if clustermesh_affinity and b in preferred else ""
                 lines.append(f"{j} => {b.ip}:{b.port}/{b.protocol} (active) [{b.cluster}]{mark}")
-            rows.append((str(i), entry["frontend"], lb.type, "\n".join(lines) or "(no backends)"))
+            rows.append((str(i), entry["frontend"], lb.type, lines or ["(no backends)"]))
     if output == "json":
         state.console.raw(json.dumps(data, indent=2))
         return
-    out = []
-    text = table(
-        ("ID", "Frontend", "Service Type", "Backend"),
-        [(r[0], r[1], r[2], r[3].split("\n")[0]) for r in rows],
-    )
+    # one table row per frontend with its first backend; the others go under it, aligned
+    text = table(("ID", "Frontend", "Service Type", "Backend"), [(*r[:3], r[3][0]) for r in rows])
     header, *body = text.split("\n")
-    out.append(header)
     col = header.index("Backend")
+    out = [header]
     for line, r in zip(body, rows, strict=True):
         out.append(line)
-        out += [" " * col + extra for extra in r[3].split("\n")[1:]]
+        out += [" " * col + extra for extra in r[3][1:]]
     state.console.print("\n".join(out))
