@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from cmesh.errors import Severity
-from cmesh.model import load_text
+from cmesh.errors import InvalidManifest, Severity
+from cmesh.model import from_stored, load_text
 
 CNP = """\
 apiVersion: cilium.io/v2
@@ -182,3 +182,19 @@ def test_every_error_of_a_document_is_reported_at_once():
     text = CNP.format(port="eigh ty").replace("app: web", "app: 5")
     _, diags = load_text(text, "p.yaml")
     assert len(errors(diags)) == 2
+
+
+def test_a_stored_object_that_no_longer_loads_says_where_and_what_to_do():
+    """Objects are re-typed from the store; one that checks now reject is the user's to fix."""
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p", "namespace": "d"},
+        "spec": {"containers": [{"name": "c", "ports": [{"containerPort": "x"}]}]},
+    }
+    lines = {"spec.containers[0].ports[0].containerPort": 12}
+    with pytest.raises(InvalidManifest) as err:
+        from_stored(pod, "pods.yaml:7", lines)
+    text = err.value.render()
+    assert "pods.yaml:12: Pod d/p: spec.containers[0].ports[0].containerPort:" in text
+    assert "apply it again, or delete it" in text

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import pydantic
 
-from cmesh.errors import Diagnostic, Severity
+from cmesh.errors import Diagnostic, InvalidManifest, Severity
 from cmesh.model.base import Model, diagnostics_from, unknown_fields
 from cmesh.model.kinds import KINDS, KindInfo
 from cmesh.model.source import Document, Positions, iter_objects, parse_documents, render_path
@@ -374,7 +374,8 @@ def from_stored(
     """Re-type an object read back from the store (it was valid when applied).
 
     ``source`` is the ``file:line`` it was applied from and ``lines`` its field positions
-    (``render_path`` form), so explanations can still point at the user's file.
+    (``render_path`` form), so explanations can still point at the user's file.  Raises
+    :class:`InvalidManifest` if it no longer loads.
     """
     file, _, line = source.rpartition(":")
     if not line.isdigit():
@@ -383,7 +384,11 @@ def from_stored(
     doc = Document(file or "<store>", int(line), obj, positions)
     resources, diags = load([doc], unknown="ignore")
     if not resources:
-        raise ValueError("stored object no longer loads: " + "; ".join(d.render() for d in diags))
+        raise InvalidManifest(
+            diags,
+            "an object applied earlier no longer loads (cmesh's checks changed since): fix it in "
+            "its manifest and apply it again, or delete it",
+        )
     return resources[0]
 
 
