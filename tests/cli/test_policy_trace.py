@@ -342,3 +342,41 @@ def test_policy_get_default_deny_follows_enable_policy_ref_2_1(
     )  # fmt: skip
     assert t["ingress"]["default_deny"] is ingress
     assert (t["verdict"] == "DROPPED") is ingress  # frontend is not allowed to the database
+
+
+KAFKA = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: broker, labels: {app: kafka}}
+spec: {containers: [{name: k, image: x, ports: [{containerPort: 9092}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, labels: {app: client}}
+---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: kafka-topics}
+spec:
+  endpointSelector: {matchLabels: {app: kafka}}
+  ingress:
+  - fromEndpoints: [{matchLabels: {app: client}}]
+    toPorts:
+    - ports: [{port: "9092", protocol: TCP}]
+      rules:
+        kafka: [{role: produce, topic: orders}]
+"""
+
+
+def test_kafka_rules_are_shown_like_http_and_dns_rules_ref_1_10(cmesh: Cmesh, manifest):
+    """L7Rules is a union (http, kafka, dns, l7proto): whichever member a rule uses, the trace
+    story, its JSON and `policy get` list the same rules."""
+    cmesh("install", "--context", "c1", "--cluster-name", "c1", "--cluster-id", "1")
+    cmesh("apply", "-f", str(manifest("kafka.yaml", KAFKA)), "--context", "c1")
+    args = ("policy", "trace", "--from", "default/client", "--to", "default/broker")
+    story = cmesh(*args, "--port", "9092", "--context", "c1").output
+    assert "the request must match one of: role='produce'" in story and "topic='orders'" in story
+    data = json.loads(cmesh(*args, "--port", "9092", "-o", "json", "--context", "c1").output)
+    assert any("topic='orders'" in r for r in data["ingress"]["l7"]["rules"])
+    shown = cmesh("policy", "get", "default/broker", "--context", "c1").output
+    assert "topic='orders'" in shown
