@@ -55,3 +55,4 @@ def test_a_broken_expectation_fails_the_run(cmesh: Cmesh, manifest):
     res = cmesh("connectivity", "test", "--context", "c1", "--test", "no-policies", ok=False)
     assert res.exit_code == 1
     assert "❌ pod-to-world" in res.output and "tests failed" in res.output
+    assert "connectivity test(s) failed in c1" in res.stderr and "hint:" in res.stderr

@@ -42,4 +42,8 @@ def test_(
         with open(junit_file, "w", encoding="utf-8") as fh:
             fh.write(junit(report, ran))
     if report.failed_tests():
-        raise CmeshError(f"{len(report.failed_tests())} connectivity test(s) failed")
+        raise CmeshError(
+            f"{len(report.failed_tests())} connectivity test(s) failed in {state.home.cluster(state.context).name}",
+            hint="the ❌ lines above name each failed action; `cmesh policy trace` explains one "
+            "flow, and --test NAME runs one test again",
+        )
