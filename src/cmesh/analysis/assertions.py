@@ -9,8 +9,15 @@ proxy is taken to have learned, ref §2.11); an address of a CIDR — on each po
 
 Each flow is decided by :func:`cmesh.datapath.decide` (egress then ingress, ref §2.4) with its
 explanation.  An HTTP request or DNS query is then matched against the L7 rules the verdict
-carries, with the same matchers the simulated proxies use (:mod:`cmesh.l7`; ref §2.6-§2.8):
-a request no rule admits is denied (HTTP 403, DNS REFUSED).
+carries, as the simulated proxies match it (:mod:`cmesh.datapath.proxy`: the :mod:`cmesh.l7`
+matchers, ``headerMatches`` secrets read from the enforcing cluster, its DNS reject code;
+ref §2.6-§2.8): a request no rule admits is denied (HTTP 403, DNS REFUSED or NXDOMAIN).
+
+The request is not sent through the simulator itself (:mod:`cmesh.datapath.l7trace`, which
+``policy trace`` uses): a spec asks what policy allows, and the simulator also answers what
+policy does not decide — whether the pod listens on the port (it refuses before the ingress
+proxy runs), whether a world address answers (a spec's FQDN destination is an address no host
+answers) — and its answer carries no reason for a 403.
 """
 
 from __future__ import annotations
@@ -18,9 +25,12 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 from cmesh.analysis.spec import Coverage, Expectation, HTTPCheck, Selector, Spec
-from cmesh.datapath import Mesh, Peer, PeerKind, Trace, decide
+from cmesh.datapath import FlowVerdict, Mesh, Peer, PeerKind, Trace, decide
+from cmesh.datapath.proxy import secret_value
+from cmesh.datapath.sim import Simulator
 from cmesh.datapath.tracer import backend_peer
 from cmesh.l7 import HTTPRequest, match_http, name_or_pattern_matches
 from cmesh.policy import Endpoint, Protocol
@@ -37,7 +47,7 @@ class FlowResult:
     protocol: Protocol
     port: int
     allowed: bool
-    verdict: str  # FORWARDED, AUDIT, DROPPED, or the L7 answer (HTTP 403, DNS REFUSED)
+    verdict: str  # FORWARDED, AUDIT, DROPPED, or the L7 answer (HTTP 403, DNS REFUSED|NXDOMAIN)
     trace: Trace | None = None
     l7: str = ""
 
@@ -143,7 +153,7 @@ class Checker:
         allowed = v.verdict.name != "DROPPED"
         verdict, why = v.verdict.name, ""
         if allowed and (e.http is not None or e.dns):
-            verdict, why = l7_answer(v, e.http, e.dns)
+            verdict, why = l7_answer(self.mesh, v, e.http, e.dns)
             allowed = not why
         return FlowResult(src.ref, label, proto, port, allowed, verdict, Trace(v, None), why)
 
@@ -188,8 +198,10 @@ def _ports(e: Expectation) -> str:
     return ", ".join(f"{p}/{proto.value}" for proto, p in e.ports)
 
 
-def l7_answer(v: object, http: HTTPCheck | None, dns: str) -> tuple[str, str]:
+def l7_answer(mesh: Mesh, v: FlowVerdict, http: HTTPCheck | None, dns: str) -> tuple[str, str]:
     """The proxies' answer to the request: (verdict, why it was denied or "")."""
+    # the proxy's own secret lookup: a Simulator only lends it the mesh (nothing is simulated)
+    sim = Simulator(mesh, 0)
     for name in ("egress", "ingress"):
         side = getattr(v, name)
         if side is None or side.decision.l7 is None:
@@ -199,7 +211,7 @@ def l7_answer(v: object, http: HTTPCheck | None, dns: str) -> tuple[str, str]:
             rules = [r for l7 in l7s for r in l7.http]
             if rules:
                 req = HTTPRequest(http.method, http.path, http.host, http.headers)
-                m = match_http(rules, req)
+                m = match_http(rules, req, partial(secret_value, sim, side.cluster))
                 if not m.allowed:
                     return "HTTP 403", f"the {name} proxy answers 403: " + "; ".join(m.misses)
         if dns:
@@ -209,8 +221,9 @@ def l7_answer(v: object, http: HTTPCheck | None, dns: str) -> tuple[str, str]:
                 name_or_pattern_matches(r.match_name, r.match_pattern, q) for r in rules
             ):
                 allowed = ", ".join(str(r) for r in rules)
+                rcode = mesh.views[side.cluster].cfg.dns_reject_response
                 return (
-                    "DNS REFUSED",
-                    f"the {name} DNS proxy refuses {q}: rules allow only {allowed}",
+                    f"DNS {rcode}",
+                    f"the {name} DNS proxy answers {rcode} for {q}: rules allow only {allowed}",
                 )
     return "FORWARDED", ""
