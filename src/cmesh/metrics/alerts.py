@@ -48,13 +48,18 @@ def _matches(labels: dict[str, str], sel: str) -> bool:
     return True
 
 
-def value_at(expr: str, flows: Iterable[Flow], at_ns: int) -> float:
+def _parse(expr: str) -> re.Match[str]:
     m = _EXPR.match(expr)
     if not m:
         raise ValueError(
-            f"unsupported expression {expr!r}: use rate(M[D]) or increase(M[D]) with a comparison"
+            f"unsupported expression {expr!r}: use rate(M[D]) or increase(M[D]), optionally in"
+            " sum(...), compared with a number, e.g. rate(cilium_drop_count_total[5m]) > 100"
         )
-    fn, metric, sel, n, unit, _op, _thr = m.groups()
+    return m
+
+
+def value_at(expr: str, flows: Iterable[Flow], at_ns: int) -> float:
+    fn, metric, sel, n, unit, _op, _thr = _parse(expr).groups()
     window = _duration(n, unit)
     lo = at_ns - int(window * 1e9)
     inside = [f for f in flows if lo < f.time <= at_ns]
@@ -69,9 +74,7 @@ def value_at(expr: str, flows: Iterable[Flow], at_ns: int) -> float:
 def evaluate(
     alert: str, expr: str, for_seconds: float, flows: list[Flow], now_ns: int
 ) -> Evaluation:
-    m = _EXPR.match(expr)
-    if not m:
-        raise ValueError(f"unsupported expression {expr!r}")
+    m = _parse(expr)
     op, thr = m.group(6), float(m.group(7))
 
     def holds(v: float) -> bool:
