@@ -43,8 +43,9 @@ from cmesh.hubble.flow import (
     TCPFlags,
     Workload,
 )
-from cmesh.hubble.l7filters import compile_re, go_quote, l7_predicates
+from cmesh.hubble.l7filters import compile_re, l7_predicates
 from cmesh.hubble.labelselector import matches_any, parse_label_selector
+from cmesh.hubble.summary import go_quote
 
 DEFAULT_CLUSTER_NAME = "default"  # ciliumDefaults.ClusterName
 

@@ -18,11 +18,7 @@ from cmesh.errors import InvalidArgument
 from cmesh.hubble.enums import MessageType
 from cmesh.hubble.filters import FlowFilter, Predicate
 from cmesh.hubble.flow import HTTP, Flow, HTTPHeader
-
-
-def go_quote(text: str) -> str:
-    """Go's ``%q`` for the ASCII texts filters quote in their errors."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+from cmesh.hubble.summary import go_quote
 
 
 def compile_re(pattern: str, context: str) -> object:

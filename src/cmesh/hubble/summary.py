@@ -141,8 +141,8 @@ def icmp_type_code_text(
     return f"{name}({codes[code]})" if code in codes else f"{name}(Code: {code})"
 
 
-def _go_quote(text: str) -> str:
-    """Go's ``%q`` for the ASCII texts that appear here (IPs and DNS names)."""
+def go_quote(text: str) -> str:
+    """Go's ``%q`` for ASCII texts (IPs and DNS names here, filter values in their errors)."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
@@ -166,9 +166,9 @@ def dns_summary(l7: Layer7, dns: DNS) -> str:
     else:
         parts = []
         if dns.ips:
-            parts.append(_go_quote(",".join(dns.ips)))
+            parts.append(go_quote(",".join(dns.ips)))
         if dns.cnames:
-            parts.append("CNAMEs: " + _go_quote(",".join(dns.cnames)))
+            parts.append("CNAMEs: " + go_quote(",".join(dns.cnames)))
         answer = " ".join(parts)
     source = "Proxy" if dns.observation_source == "proxy" else "Query"
     return f"DNS Answer {answer} TTL: {dns.ttl} ({source} {dns.query} {qtypes})"
