@@ -50,9 +50,10 @@ def named_ports_key(ports: Iterable[NamedPortSpec]) -> NamedPorts:
 
 
 class PolicyEngine:
-    #: The shape of the engine's state: a pickled engine of another format refuses to load
-    #: (the view cache of ``cmesh.datapath.load`` then rebuilds it).
-    FORMAT = 3
+    #: The shape of the engine's state (and of the view values pickled with it, such as
+    #: ``Endpoint``): a pickled engine of another format refuses to load (the view cache of
+    #: ``cmesh.datapath.load`` then rebuilds it).
+    FORMAT = 4
 
     def __init__(self, cluster: str, settings: Settings | None = None) -> None:
         self.cluster = cluster

@@ -23,7 +23,7 @@ from cmesh.cluster import (
 )
 from cmesh.identity import reserved_identities
 from cmesh.labels import POLICY_LABEL_CLUSTER, Labels
-from cmesh.policy.engine import PolicyEngine
+from cmesh.policy.engine import NamedPorts, PolicyEngine, named_ports_key
 from cmesh.policy.lookup import Settings
 from cmesh.policy.selectorcache import IdentityInfo
 from cmesh.services import (
@@ -52,16 +52,18 @@ class Endpoint:
     identity: int
     labels: Labels
     pod: PodInfo
+    #: The pod's named container ports as ``(name, protocol, port)``, sorted: what its ingress
+    #: named ports resolve against (ref §1.8), the key of its policy map.  Made once: every
+    #: flow's verdict reads it.
+    named_ports: NamedPorts = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        ports = named_ports_key((p.name, p.protocol, p.port) for p in self.pod.ports if p.name)
+        object.__setattr__(self, "named_ports", ports)
 
     @property
     def ref(self) -> str:
         return f"{self.cluster}/{self.namespace}/{self.name}"
-
-    @property
-    def named_ports(self) -> tuple[tuple[str, str, int], ...]:
-        """The pod's named container ports as ``(name, protocol, port)``, sorted: what its
-        ingress named ports resolve against (ref §1.8), the key of its policy map."""
-        return tuple(sorted({(p.name, p.protocol, p.port) for p in self.pod.ports if p.name}))
 
 
 @dataclass(frozen=True, slots=True)
