@@ -220,6 +220,11 @@ def test_print_policy_names_ref_4_4():
         policies=[Policy("no-db", "default", kind="CiliumNetworkPolicy")],
     )
     assert "EGRESS DENIED BY no-db (CiliumNetworkPolicy) (" in compact(deny, policy_names=True)
+    # an audited verdict names the policy that would have denied it (the datapath's *_denied_by)
+    audit = as_policy_verdict(
+        BASE, Verdict.AUDIT, PolicyMatchType.NONE, TrafficDirection.INGRESS, policies=[allow]
+    ).with_(ingress_denied_by=(Policy("no-web", "default", kind="CiliumNetworkPolicy"),))
+    assert "INGRESS AUDITED BY no-web (CiliumNetworkPolicy) (" in compact(audit, policy_names=True)
 
 
 def test_summary_shows_the_auth_type():

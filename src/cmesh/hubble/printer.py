@@ -149,30 +149,28 @@ def _policy_names(policies: Iterable[Policy]) -> str:
     return " BY " + ", ".join(named) if named else ""
 
 
+#: VERDICT of a policy-verdict event, and the attribution ``--print-policy-names`` appends: an
+#: AUDIT names the policy whose enforcement would have denied the flow.
+_POLICY_VERDICT_TEXT = {
+    Verdict.FORWARDED: ("ALLOWED", "allowed"),
+    Verdict.REDIRECTED: ("ALLOWED", "allowed"),
+    Verdict.DROPPED: ("DENIED", "denied"),
+    Verdict.ERROR: ("DENIED", "denied"),
+    Verdict.AUDIT: ("AUDITED", "denied"),
+}
+
+
 def verdict_text(flow: Flow, policy_names: bool = False) -> str:
     """The VERDICT column: the enum name, or ALLOWED/DENIED/AUDITED on policy verdicts."""
     is_pv = flow.event_type is not None and flow.event_type.type == MessageType.POLICY_VERDICT.value
-    if not is_pv:
+    known = _POLICY_VERDICT_TEXT.get(flow.verdict) if is_pv else None
+    if known is None:
         return flow.verdict.name
-    egress = flow.traffic_direction is TrafficDirection.EGRESS
-    ingress = flow.traffic_direction is TrafficDirection.INGRESS
-    if flow.verdict in (Verdict.FORWARDED, Verdict.REDIRECTED):
-        text = "ALLOWED"
-        if policy_names and (egress or ingress):
-            text += _policy_names(flow.egress_allowed_by if egress else flow.ingress_allowed_by)
-        return text
-    if flow.verdict in (Verdict.DROPPED, Verdict.ERROR):
-        text = "DENIED"
-        if policy_names and (egress or ingress):
-            text += _policy_names(flow.egress_denied_by if egress else flow.ingress_denied_by)
-        return text
-    if flow.verdict is Verdict.AUDIT:
-        text = "AUDITED"
-        if policy_names and (egress or ingress):
-            # the policy whose enforcement would have denied the flow
-            text += _policy_names(flow.egress_denied_by if egress else flow.ingress_denied_by)
-        return text
-    return flow.verdict.name
+    text, attributed = known
+    direction = flow.traffic_direction
+    if policy_names and direction is not TrafficDirection.TRAFFIC_DIRECTION_UNKNOWN:
+        text += _policy_names(getattr(flow, f"{direction.name.lower()}_{attributed}_by"))
+    return text
 
 
 def summary_text(flow: Flow) -> str:
