@@ -197,3 +197,75 @@ def test_flows_of_clusters_the_home_lacks_are_named_in_the_report(guide, tmp_pat
     p.write_text(HANDWRITTEN.read_text().replace('"cluster-2"', '"prod-eu"'))
     run = _replay(guide, tmp_path, p)
     assert any("prod-eu" in n for n in run.report.notes)
+
+
+LOGGED_TOKEN = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: default, labels: {app: a}}
+spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, namespace: default, labels: {app: b}}
+spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: tok, namespace: default}
+stringData: {value: s3cret}
+---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: b-in, namespace: default}
+spec:
+  endpointSelector: {matchLabels: {app: b}}
+  ingress:
+  - fromEndpoints: [{matchLabels: {app: a}}]
+    toPorts:
+    - ports: [{port: "80", protocol: TCP}]
+      rules:
+        http:
+        - headerMatches:
+          - {name: X-Token, secret: {namespace: default, name: tok}, mismatch: LOG}
+"""
+
+
+def test_l7_replay_reads_header_secrets_as_the_proxy_does_ref_2_7(tmp_path):
+    """A ``headerMatches`` entry with ``mismatch: LOG`` allows the request and logs the
+    mismatch (ref §2.7); only a *missing* secret makes the rule never match.  The Secret
+    exists, so the recorded request (Hubble records no headers) still passes."""
+    from cmesh.analysis.sources import load
+    from cmesh.datapath import Peer, PeerKind
+    from cmesh.datapath.l7trace import L7Query, evaluate
+    from cmesh.policy import Protocol
+    from cmesh.replay import FlowLog, replay
+
+    (tmp_path / "m.yaml").write_text(LOGGED_TOKEN)
+    mesh = load(str(tmp_path), None).mesh
+    a, b = (mesh.views["default"].endpoints[("default", n)] for n in ("a", "b"))
+
+    def end(ep):
+        return {"cluster_name": "default", "namespace": "default", "pod_name": ep.name}
+
+    log = FlowLog()
+    log.add(
+        {
+            "verdict": "FORWARDED",
+            "IP": {"source": a.ip, "destination": b.ip},
+            "l4": {"TCP": {"source_port": 40000, "destination_port": 80}},
+            "source": end(a),
+            "destination": end(b),
+            "l7": {"type": "REQUEST", "http": {"method": "GET", "url": f"http://{b.ip}/"}},
+            "traffic_direction": "INGRESS",
+        },
+        "default/default-worker",
+    )
+    (r,) = replay(mesh, log).results
+    ingress = next(s for s in r.sides if s.direction == 2)
+    assert ingress.decision is not None and ingress.decision.l7 is not None  # through the proxy
+    assert not ingress.l7_denied and not r.broken
+    # the simulated datapath's proxy lets the same request through
+    src = Peer(PeerKind.POD, a.ip, "default", endpoint=a)
+    q = L7Query(http_method="GET", http_path="/")
+    assert evaluate(mesh, src, b.ip, 80, Protocol.TCP, q).answer == "200"

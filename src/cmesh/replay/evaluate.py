@@ -6,7 +6,8 @@ each with the other end's identity as *that* cluster sees it (ref §2.4, §1.14;
 as :func:`cmesh.datapath.decide`).  A direction whose local end is not a pod of a cluster in
 scope has no endpoint policy and passes.  Then L7: where the new verdict redirects to a proxy and
 the flow recorded an HTTP request or a DNS query, the request is matched against the union of
-the L7 rules (:func:`cmesh.l7.match_http`, DNS patterns; ref §2.6-§2.8).
+the L7 rules as the enforcing cluster's proxy matches it (:func:`cmesh.l7.match_http` with
+its ``headerMatches`` secrets, DNS patterns; ref §2.6-§2.8).
 
 toFQDNs (ref §1.7, §2.11): an address is selected by name only once the DNS proxy has seen the
 answer.  Phase one replays the recorded DNS queries; a name is learned in a cluster when one of
@@ -20,11 +21,15 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
 from cmesh.datapath import Mesh
+from cmesh.datapath.proxy import secret_value
+from cmesh.datapath.sim import Simulator
 from cmesh.l7 import HTTPRequest, match_http, name_or_pattern_matches
+from cmesh.l7.http import SecretLookup
 from cmesh.policy import Decision, Direction, Miss, nearest_misses
 from cmesh.replay.ends import End, Resolver
 from cmesh.replay.records import EndKey, FlowLog, L7Key, Observed, RecordKey
@@ -115,8 +120,9 @@ class ReplayResult:
 Progress = Callable[[int], None]
 
 
-def _l7_denied(d: Decision, l7: L7Key) -> bool | None:
-    """Does the proxy refuse the recorded request?  ``None``: no rules of its kind apply."""
+def _l7_denied(d: Decision, l7: L7Key, secret: SecretLookup) -> bool | None:
+    """Does the proxy refuse the recorded request?  ``None``: no rules of its kind apply.
+    ``secret``: the enforcing cluster's Secrets, as its proxy reads them (ref §2.7)."""
     if d.l7 is None:
         return None
     kind, a, b, host = l7
@@ -124,7 +130,7 @@ def _l7_denied(d: Decision, l7: L7Key) -> bool | None:
         rules = [r for x in d.l7 for r in x.http]
         if not rules:
             return None
-        return not match_http(rules, HTTPRequest(a or "GET", b or "/", host)).allowed
+        return not match_http(rules, HTTPRequest(a or "GET", b or "/", host), secret).allowed
     rules_dns = [r for x in d.l7 for r in x.dns]
     if not rules_dns:
         return None
@@ -221,6 +227,8 @@ def _results(plan: _Plan, tables: SideTables, counts: FlowLog) -> list[KeyResult
     decisions = tables.decisions
     shared: dict[tuple[object, ...], SideResult] = {}
     n = counts.counts
+    # the proxies' own secret lookup: a Simulator only lends it the mesh (nothing is simulated)
+    sim = Simulator(tables.mesh, 0)
     for key, src, dst, sides in plan.keys:
         l7 = key[7]
         res: list[SideResult] = []
@@ -239,7 +247,7 @@ def _results(plan: _Plan, tables: SideTables, counts: FlowLog) -> list[KeyResult
                 if l7 is None:
                     unchecked = True
                 else:
-                    denied = bool(_l7_denied(dec, l7))
+                    denied = bool(_l7_denied(dec, l7, partial(secret_value, sim, cluster)))
             sk = (d, cluster, di, denied, unchecked, plan.subject[q], plan.peer[q])
             got = shared.get(sk)
             if got is None:
