@@ -119,7 +119,7 @@ class LBService:
     type: str
     cluster_ip: str
     ports: tuple[ServicePort, ...]
-    backends: Mapping[str, tuple[Backend, ...]]  # port name -> backends
+    backends: Mapping[str, tuple[Backend, ...]]  # port name -> backends, sorted
     global_: bool = False
     shared: bool = False
     affinity: Affinity = Affinity.NONE
@@ -144,12 +144,13 @@ class LBService:
         return first or second
 
     def select(self, sp: ServicePort, flow_key: str) -> Backend | None:
-        """The backend a flow goes to: a stable hash over the preferred backends."""
+        """The backend a flow goes to: a stable hash over the preferred backends (sorted, as
+        :func:`build_service` keeps them)."""
         pool = self.preferred(sp)
         if not pool:
             return None
         h = int.from_bytes(hashlib.sha256(flow_key.encode()).digest()[:8], "big")
-        return sorted(pool)[h % len(pool)]
+        return pool[h % len(pool)]
 
 
 def _target(port: ServicePort, pod: PodRef) -> int | None:
