@@ -8,6 +8,7 @@ from cmesh.identity import (
     allocation_range,
     cluster_of,
     describe,
+    reserved_identities,
 )
 from cmesh.labels import Labels
 
@@ -56,3 +57,14 @@ def test_allocation_is_deterministic_lowest_free_and_keeps_existing():
 
 def test_describe_like_hubble():
     assert describe(2) == "world" and describe(65536) == "ID:65536"
+
+
+def test_kube_apiserver_identity_also_carries_remote_node_ref_2_9():
+    """The apiserver runs on a control-plane node: identity 7 is selected by the
+    ``kube-apiserver`` and the ``remote-node`` entities alike; identity 6 only by the latter."""
+    ids = reserved_identities()
+    assert {(lb.source, lb.key) for lb in ids[7].labels.labels()} == {
+        ("reserved", "kube-apiserver"),
+        ("reserved", "remote-node"),
+    }
+    assert {(lb.source, lb.key) for lb in ids[6].labels.labels()} == {("reserved", "remote-node")}
