@@ -167,3 +167,14 @@ def test_free_subnets_and_addresses_are_the_lowest_ones_ipam_hands_out():
         want = ipam.free_address(inv.nodes[pod.node].pod_cidr, used)
         assert pod.ip == want
         used.add(want)
+
+
+def test_a_container_port_without_a_number_is_no_named_port():
+    """``ports: [{name: http}]`` loads and gives the pod no port: a named-port rule cannot
+    resolve against it (ref §1.8)."""
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: d}\n"
+        "spec: {containers: [{name: c, ports: [{name: http}, {name: dns, containerPort: 53}]}]}\n"
+    )
+    inv = Inventory.build(plan_apply(CFG, {}, resources(text)).objects)
+    assert [(p.name, p.port) for p in inv.pods[("d", "p")].ports] == [("dns", 53)]

@@ -58,3 +58,14 @@ def test_list_kind_is_unfolded_with_positions():
 
 def test_render_path():
     assert render_path(("spec", "ingress", 0, "toPorts", 1)) == "spec.ingress[0].toPorts[1]"
+
+
+def test_items_of_a_typed_list_take_their_kind_from_it_as_kubectl_does():
+    text = "apiVersion: v1\nkind: NamespaceList\nitems:\n- metadata: {name: a}\n- kind: Pod\n"
+    docs, _ = parse_documents(text, "f.yaml")
+    objs = list(iter_objects(docs[0]))
+    assert [(o.data.get("apiVersion"), o.data["kind"]) for o in objs] == [
+        ("v1", "Namespace"),
+        (None, "Pod"),  # an item's own kind is kept
+    ]
+    assert objs[0].line == 4
