@@ -115,15 +115,6 @@ class L7:
     dns: tuple[DNSRule, ...] = ()
     other: tuple[Any, ...] = ()
 
-    @property
-    def wildcard(self) -> bool:
-        """An L7 rule list that allows everything (an empty HTTP rule, ``matchPattern: '*'``)."""
-        if self.kind == "http":
-            return any(r == HTTPRule() for r in self.http)
-        if self.kind == "dns":
-            return any(r.match_pattern.strip("*.") == "" and r.match_pattern for r in self.dns)
-        return False
-
 
 @dataclass(frozen=True, slots=True)
 class TLS:

@@ -194,7 +194,8 @@ class SelectorCache:
     def _index_key(self, sel: EndpointSelector) -> _IndexKey | None:
         """The required label to index ``sel`` under: the one fewest identities carry now.
 
-        An ``In`` requirement is indexed under each of its values (any of them may match)."""
+        An ``In`` requirement with one value is a ``(key, value)``; with several (any of them
+        may match) it counts as its key alone, as ``Exists`` does."""
         best: tuple[int, _IndexKey] | None = None
         for r in sel.requirements:
             if r.op is Operator.IN and len(r.values) == 1:
