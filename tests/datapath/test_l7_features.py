@@ -227,6 +227,23 @@ def test_auth_mode_test_always_fail_never_authenticates_ref_1_11(
     )
 
 
+def test_a_ping_that_never_authenticates_is_one_drop_per_echo_ref_1_11(
+    mesh: Cmesh, tmp_path: Path
+) -> None:
+    """AUTH_REQUIRED drops the packets the client sends until it gives up: a TCP client's SYN
+    retransmissions, but a single echo request for ``ping -c 1``, however long it waits."""
+    icmp_auth = AUTH.replace("mode: required", "mode: test-always-fail").replace(
+        'toPorts: [{ports: [{port: "8080", protocol: TCP}]}]',
+        "icmps: [{fields: [{family: IPv4, type: EchoRequest}]}]",
+    )
+    apply(mesh, tmp_path, icmp_auth)
+    ip = pod_ip(mesh, "cluster-1", "secure-service")
+    r = ex(mesh, "default/other", "ping", "-c", "1", "-W", "5", ip)
+    assert r.exit_code == 1 and "100% packet loss" in r.stdout
+    drops = flows(mesh, "cluster-1", "--verdict", "DROPPED", "--protocol", "icmp")
+    assert [f["drop_reason_desc"] for f in drops] == ["AUTH_REQUIRED"]
+
+
 ICMP = """\
 apiVersion: cilium.io/v2
 kind: CiliumNetworkPolicy

@@ -80,7 +80,7 @@ def lookup(sim: Simulator, cluster: str, name: str) -> DNSResponse:
     if n.endswith(pod_suffix):
         dashed = n[: -len(pod_suffix)].split(".")[0]
         return DNSResponse("NOERROR", (dashed.replace("-", "."),), TTL)
-    ips = sim.hosts.get(n) or sim.hosts.get(n + ".")
+    ips = sim.mesh.hosts.get(n) or sim.mesh.hosts.get(n + ".")
     if ips:
         return DNSResponse("NOERROR", tuple(ips), TTL)
     return DNSResponse("NXDOMAIN")

@@ -47,11 +47,7 @@ DNS_RCODES = {"NOERROR": 0, "SERVFAIL": 2, "NXDOMAIN": 3, "REFUSED": 5}
 
 # -- mutual authentication (ref §1.11) -----------------------------------------------------------
 def _trust_domain(sim: Simulator, cluster: str) -> str:
-    return (
-        sim.trust_domains.get(cluster)
-        or sim.mesh.trust_domains.get(cluster)
-        or f"{cluster}.spiffe.cilium"
-    )
+    return sim.mesh.trust_domains.get(cluster) or f"{cluster}.spiffe.cilium"
 
 
 def authenticated(sim: Simulator, conn: Connection) -> bool:
@@ -82,15 +78,10 @@ def auth(
         sim.tick(1.0)  # the first packet waits for the handshake; the retransmission passes
         conn.elapsed += 1.0
         return True
-    from cmesh.datapath.sim import SYN_RETRIES, Status
+    from cmesh.datapath.sim import Status
 
-    last = 0.0
-    for t in [t for t in SYN_RETRIES if t < timeout]:
-        sim.tick(t - last)
-        last = t
-        sim.emit(cluster, as_drop(base, reason, direction))
-    sim.tick(timeout - last)
-    conn.status, conn.elapsed = Status.TIMEOUT, timeout
+    conn.status = Status.TIMEOUT
+    conn.elapsed = sim.retransmit(cluster, as_drop(base, reason, direction), conn.protocol, timeout)
     why = (
         "test-always-fail"
         if mode == "test-always-fail"
@@ -228,7 +219,7 @@ def _dns_proxy(
     allowed = allows(l7s)
     rec = DNS(query=name, qtypes=(q.qtype,), observation_source="proxy")
     if not allowed:
-        rcode = sim.mesh.dns_reject.get(cluster, sim.dns_reject)
+        rcode = sim.mesh.dns_reject.get(cluster, "REFUSED")
         sim.emit(cluster, as_l7(base, rec, L7FlowType.REQUEST, direction, verdict=Verdict.DROPPED))
         sim.emit(
             cluster,
@@ -295,8 +286,7 @@ def _http_answer(sim: Simulator, conn: Connection, req: HTTPCall) -> HTTPRespons
     if ep is not None and conn.dst.kind is PeerKind.POD:
         who = {"cluster": ep.cluster, "namespace": ep.namespace, "pod": ep.name, "ip": ep.ip}
     else:
-        names = [n for n, ips in sim.hosts.items() if conn.dst.ip in ips]
-        who = {"host": names[0] if names else conn.dst.ip, "ip": conn.dst.ip}
+        who = {"host": conn.dst.names[0] if conn.dst.names else conn.dst.ip, "ip": conn.dst.ip}
     body = (
         json.dumps(
             {

@@ -19,7 +19,6 @@ from __future__ import annotations
 import enum
 import hashlib
 from collections import defaultdict
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from cmesh.datapath.observe import hubble_endpoint, policies
@@ -48,8 +47,10 @@ from cmesh.hubble import (
     make_uuid,
     node_name,
 )
+from cmesh.hubble import Endpoint as HubbleEndpoint
 from cmesh.policy.types import Protocol
 from cmesh.policy.types import Verdict as PVerdict
+from cmesh.policy.view import Endpoint
 
 #: When a TCP client retransmits its SYN (seconds after the first), as Linux does.
 SYN_RETRIES = (0.0, 1.0, 3.0, 7.0, 15.0, 31.0)
@@ -59,7 +60,6 @@ class Status(enum.Enum):
     OK = "ok"
     TIMEOUT = "timeout"  # dropped: the client never hears back
     REFUSED = "refused"  # RST / nothing listens / no service backend
-    UNREACHABLE = "unreachable"
 
 
 @dataclass
@@ -86,27 +86,26 @@ class Connection:
 
 @dataclass
 class Simulator:
+    """One run's traffic over ``mesh`` (whose hosts table, trust domains and DNS reject code
+    it uses), starting at ``now_ns``."""
+
     mesh: Mesh
     now_ns: int
-    hosts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    dns_reject: str = "REFUSED"  # or NXDOMAIN (--tofqdns-dns-reject-response-code=nameError)
-    trust_domains: Mapping[str, str] = field(default_factory=dict)  # cluster -> SPIFFE trust domain
     learned: list[tuple[str, str, str, tuple[str, ...], int]] = field(
         default_factory=list
     )  # (cluster, ns/pod, name, ips, ttl)
     flows: dict[str, list[Flow]] = field(default_factory=lambda: defaultdict(list))
     _seq: int = 0
+    #: Each peer as a cluster's Hubble shows it, by (viewer, local node, kind, ip, cluster):
+    #: every packet of a connection names the same ends.  Learning a name can change a world
+    #: address's identity, so :meth:`learn` forgets them.
+    _ends: dict[tuple[str, str, PeerKind, str, str], HubbleEndpoint] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        # The world's DNS and each cluster's settings come with a loaded mesh unless given.
-        if not self.hosts:
-            self.hosts = self.mesh.hosts
-
-    def learn(self, ep: object, name: str, ips: tuple[str, ...], ttl: int) -> None:
+    def learn(self, ep: Endpoint, name: str, ips: tuple[str, ...], ttl: int) -> None:
         """The DNS proxy saw ``name`` answered with ``ips`` for endpoint ``ep`` (ref §2.11)."""
-        cluster = ep.cluster  # type: ignore[attr-defined]
-        self.learned.append((cluster, f"{ep.namespace}/{ep.name}", name, tuple(ips), ttl))  # type: ignore[attr-defined]
-        self.mesh.views[cluster].learn_fqdn(name, ips)
+        self.learned.append((ep.cluster, f"{ep.namespace}/{ep.name}", name, tuple(ips), ttl))
+        self.mesh.views[ep.cluster].learn_fqdn(name, ips)
+        self._ends.clear()
 
     # -- clock and events ------------------------------------------------------------------
     def tick(self, seconds: float = 0.000001) -> int:
@@ -140,11 +139,18 @@ class Simulator:
             node_name=node_name(viewer, node),
             IP=IP(src.ip, dst.ip),
             l4=l4,  # type: ignore[arg-type]
-            source=hubble_endpoint(self.mesh, viewer, local, src),
-            destination=hubble_endpoint(self.mesh, viewer, local, dst),
+            source=self._end(viewer, local, src),
+            destination=self._end(viewer, local, dst),
             destination_service=Service(hop.service.name, hop.service.namespace) if hop else None,
             destination_names=names,
         )
+
+    def _end(self, viewer: str, local: str, peer: Peer) -> HubbleEndpoint:
+        key = (viewer, local, peer.kind, peer.ip, peer.cluster)
+        end = self._ends.get(key)
+        if end is None:
+            end = self._ends[key] = hubble_endpoint(self.mesh, viewer, local, peer)
+        return end
 
     def _l4(
         self, protocol: Protocol, sport: int, dport: int, *, reply: bool = False, flags: str = "SYN"
@@ -199,26 +205,24 @@ class Simulator:
         timeout: float,
         protocol: Protocol,
     ) -> float:
-        """One drop per transmission the client makes before giving up; returns elapsed time."""
-        reason = (
-            DropReason(side.decision.drop_reason.value)
-            if side.decision.drop_reason
-            else DropReason.POLICY_DENIED
+        """The policy drops of a connection the client gives up on; returns elapsed time."""
+        d = side.decision
+        reason = DropReason(d.drop_reason.value) if d.drop_reason else DropReason.POLICY_DENIED
+        drop = as_drop(
+            base, reason, direction, denied_by=policies(d.denied_by or d.default_deny_by)
         )
+        return self.retransmit(cluster, drop, protocol, timeout)
+
+    def retransmit(self, cluster: str, drop: Flow, protocol: Protocol, timeout: float) -> float:
+        """``drop`` once per packet the client sends before giving up at ``timeout`` (every
+        SYN retransmission for TCP, the one datagram or echo otherwise), then the wait for
+        the timeout; returns the time spent."""
         tries = [t for t in SYN_RETRIES if t < timeout] if protocol is Protocol.TCP else [0.0]
         last = 0.0
         for t in tries:
             self.tick(t - last)
             last = t
-            self.emit(
-                cluster,
-                as_drop(
-                    base,
-                    reason,
-                    direction,
-                    denied_by=policies(side.decision.denied_by or side.decision.default_deny_by),
-                ),
-            )
+            self.emit(cluster, drop)
         self.tick(timeout - last)
         return timeout
 
@@ -355,11 +359,10 @@ class Simulator:
     def _outside(self, conn: Connection, base: Flow, timeout: float) -> Connection:
         """A destination outside the pods: a node, the world (answers if the hosts table knows it)."""
         dst = conn.dst
-        known = any(conn.dst.ip in ips for ips in self.hosts.values())
         if dst.kind is PeerKind.NODE:
             answers = conn.port in (22, 10250, 6443, 443) or conn.protocol is Protocol.ICMP
         else:
-            answers = known
+            answers = bool(dst.names)  # the hosts table knows the address
         if not answers:
             if dst.kind is PeerKind.NODE:
                 conn.status, conn.detail = (

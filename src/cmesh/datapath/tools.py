@@ -7,7 +7,6 @@ connect, 22 HTTP error with ``-f``, 28 timeout, 35 TLS handshake failed, 56 rece
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -450,7 +449,3 @@ def ping(sim: Simulator, src: Peer, args: list[str]) -> ToolResult:
         f"{count} packets transmitted, {received} received, {loss}% packet loss, time {int(count * wait * 1000)}ms",
     ]
     return ToolResult("\n".join(out) + "\n", "", 0 if received else 1)
-
-
-def split_command(text: str) -> list[str]:
-    return shlex.split(text)
