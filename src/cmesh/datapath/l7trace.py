@@ -40,6 +40,12 @@ class L7Query:
     def empty(self) -> bool:
         return not (self.http or self.dns_name or self.tls_sni)
 
+    @property
+    def kind(self) -> str:
+        """What :func:`evaluate` sends: the DNS query when there is one, else an HTTP(S)
+        request (``tls`` only when its handshake fails)."""
+        return "dns" if self.dns_name else "http"
+
     @classmethod
     def from_query(cls, q: dict[str, Any]) -> L7Query:
         http = q.get("http") or {}

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import enum
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from cmesh.cluster import NodeInfo, ServiceInfo
+from cmesh.errors import NotFound
 from cmesh.identity import ReservedIdentity
 from cmesh.labels import Labels, reserved
 from cmesh.policy.view import ClusterView, Endpoint
@@ -74,7 +75,14 @@ class Mesh:
             )
 
     def view(self, cluster: str) -> ClusterView:
-        return self.views[cluster]
+        """``cluster``'s view; :class:`NotFound` (naming the clusters) if the home has none."""
+        view = self.views.get(cluster)
+        if view is None:
+            raise NotFound(
+                f'cluster "{cluster}" does not exist',
+                hint="clusters: " + ", ".join(sorted(self.views)),
+            )
+        return view
 
     def peers_of(self, cluster: str) -> set[str]:
         return self.connected.get(cluster, set())
@@ -95,7 +103,7 @@ class Mesh:
         return None
 
     def service_at(self, cluster: str, ip: str) -> ServiceInfo | None:
-        for s in self.views[cluster].inventory.services.values():
+        for s in self.view(cluster).inventory.services.values():
             if s.cluster_ip == ip and s.type != "ExternalName":
                 return s
         return None
@@ -144,8 +152,3 @@ class Mesh:
         ident = view.engine.world_identity(peer.ip)
         info = view.engine.identity(ident)
         return ident, info.labels if info else reserved("world")
-
-
-def endpoints(mesh: Mesh) -> Iterable[Endpoint]:
-    for v in mesh.views.values():
-        yield from v.endpoints.values()

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cmesh.cluster import ServiceInfo
 from cmesh.datapath.peers import Mesh, Peer, PeerKind
 from cmesh.datapath.verdict import FlowVerdict, decide
 from cmesh.errors import InvalidArgument, NotFound
-from cmesh.policy.types import Protocol
+from cmesh.policy.types import Protocol, Verdict
 from cmesh.services import Backend
 
 
@@ -27,24 +27,18 @@ class ServiceHop:
     backend: Peer
     target_port: int
     backends: int
-    backend_cluster: str = ""
 
 
 @dataclass(frozen=True)
 class Trace:
     flow: FlowVerdict
     service: ServiceHop | None
-    l7_requested: bool = False
     l7: Any = None  # cmesh.datapath.l7trace.L7Result when the trace asked about a request
     dns: Any = None  # the resolution of an FQDN destination
 
 
 def find_pod(mesh: Mesh, cluster: str, namespace: str, name: str) -> Peer:
-    if cluster not in mesh.views:
-        raise NotFound(
-            f'cluster "{cluster}" does not exist', hint="clusters: " + ", ".join(sorted(mesh.views))
-        )
-    view = mesh.views[cluster]
+    view = mesh.view(cluster)
     ep = view.endpoints.get((namespace, name))
     if ep is None:
         pods = [n for (ns, n) in view.endpoints if ns == namespace]
@@ -90,10 +84,16 @@ def parse_end(mesh: Mesh, text: str, context: str) -> Peer:
 
 
 def find_service(mesh: Mesh, cluster: str, namespace: str, name: str) -> Peer:
-    view = mesh.views[cluster]
-    svc = view.inventory.services.get((namespace, name))
+    services = mesh.view(cluster).inventory.services
+    svc = services.get((namespace, name))
     if svc is None:
-        raise NotFound(f'service "{namespace}/{name}" not found in cluster {cluster}')
+        names = sorted(n for ns, n in services if ns == namespace)
+        raise NotFound(
+            f'service "{namespace}/{name}" not found in cluster {cluster}',
+            hint=f"services in {cluster}/{namespace}: " + ", ".join(names[:8])
+            if names
+            else f"namespace {namespace} has no services in {cluster}",
+        )
     return Peer(PeerKind.SERVICE, svc.cluster_ip, cluster, service=svc)
 
 
@@ -136,7 +136,6 @@ def translate(
         backend_peer(mesh, backend),
         backend.port,
         len(lb.backends_for(sp)),
-        backend.cluster,
     )
 
 
@@ -161,16 +160,13 @@ def trace(
     if l7 is not None and not l7.empty and src.endpoint is not None:
         from cmesh.datapath.l7trace import L7Result, evaluate
 
-        if flow.verdict.name == "DROPPED":
+        if flow.verdict is Verdict.DROPPED:
             result = L7Result(
-                False,
-                "http" if l7.http else "dns",
-                "DROPPED",
-                notes=["the connection is dropped at L3/L4"],
+                False, l7.kind, "DROPPED", notes=["the connection is dropped at L3/L4"]
             )
         else:
             result = evaluate(mesh, src, dst.ip, port, protocol, l7)
-    return Trace(flow, hop, l7 is not None and not l7.empty, result)
+    return Trace(flow, hop, result)
 
 
 def trace_fqdn(
@@ -187,20 +183,24 @@ def trace_fqdn(
             hint="the DNS lookup was dropped or refused; trace it with --dns-name",
         )
     t = trace(mesh, src, mesh.resolve(src.cluster, ip), protocol, port, l7=l7)
-    return Trace(t.flow, t.service, t.l7_requested, t.l7, dns)
+    return replace(t, dns=dns)
 
 
 def query_end(mesh: Mesh, q: Mapping[str, Any], context: str, *, dst: bool) -> Peer:
     """A JSONL query end: {cluster,namespace,pod} | {cluster,node} | {ip} | {cluster,namespace,service}."""
-    if "ip" in q:
-        return mesh.resolve(q.get("cluster") or context, str(q["ip"]))
     cluster = q.get("cluster") or context
+    if "ip" in q:
+        return mesh.resolve(cluster, str(q["ip"]))
     if "pod" in q:
         return find_pod(mesh, cluster, q.get("namespace", "default"), q["pod"])
     if "node" in q:
-        node = mesh.views[cluster].inventory.nodes.get(q["node"])
+        nodes = mesh.view(cluster).inventory.nodes
+        node = nodes.get(q["node"])
         if node is None:
-            raise NotFound(f'node "{q["node"]}" not found in cluster {cluster}')
+            raise NotFound(
+                f'node "{q["node"]}" not found in cluster {cluster}',
+                hint=f"nodes of {cluster}: " + ", ".join(sorted(nodes)),
+            )
         return Peer(PeerKind.NODE, node.ip, cluster, node=node)
     if dst and "service" in q:
         return find_service(mesh, cluster, q.get("namespace", "default"), q["service"])
