@@ -41,7 +41,7 @@ def _apply(home: Any, cfg: Any, text: str, *, delete: bool = False) -> None:
 
 
 def deploy(home: Any, cfg: Any, multi_cfg: Any | None) -> None:
-    from cmesh.datapath.session import HOSTS_PREFIX
+    from cmesh.datapath.load import HOSTS_PREFIX
 
     _apply(home, cfg, DEPLOY)
     if multi_cfg is not None:

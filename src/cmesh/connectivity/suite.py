@@ -12,7 +12,6 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 NS = "cilium-test-1"
 WORLD_NAME = "one.one.one.one"
@@ -74,7 +73,6 @@ class Action:
     src: str  # pod workload name in the test namespace
     target: str  # URL or "dig NAME"
     expect_ok: bool
-    cluster: str = ""  # "" = the test's cluster
 
 
 @dataclass
@@ -98,9 +96,7 @@ def _base(multi: bool) -> list[Action]:
 
 def _expect(acts: list[Action], **changes: bool) -> list[Action]:
     return [
-        Action(
-            a.name, a.src, a.target, changes.get(a.name.replace("-", "_"), a.expect_ok), a.cluster
-        )
+        Action(a.name, a.src, a.target, changes.get(a.name.replace("-", "_"), a.expect_ok))
         for a in acts
     ]
 
@@ -299,7 +295,3 @@ def summary(report: Report, tests: Sequence[Test]) -> list[str]:
             f"✅ [{NS}] All {len(tests)} tests ({actions} actions) successful, {len(report.skipped)} tests skipped, 0 scenarios skipped."
         )
     return lines
-
-
-def context_info(**kw: Any) -> dict[str, Any]:
-    return kw

@@ -13,12 +13,16 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from cmesh.cluster import ClusterConfig
 from cmesh.datapath.peers import Mesh
 from cmesh.kvstore import Store
 from cmesh.policy.view import ClusterView
+
+if TYPE_CHECKING:
+    from cmesh.mesh.manager import MeshManager
+    from cmesh.registry import Home
 
 CACHE_PREFIX = "cmesh/cache/view/"
 #: Bump when the pickled classes change shape.
@@ -44,86 +48,67 @@ def load_hosts(store: Store) -> dict[str, tuple[str, ...]]:
 
 
 def load_view(
-    store: Store,
-    cfg: ClusterConfig,
-    *,
-    imports_token: str = "",
-    imports: Callable[[], list[object]] | None = None,
-    use_cache: bool = True,
+    mgr: MeshManager, cfg: ClusterConfig, *, local: ClusterView | None = None
 ) -> ClusterView:
-    token = _token(store, cfg, imports_token)
+    """``cfg``'s view with what it imports from its connected clusters: from the cache when
+    that is current, else built (on ``local``, the cluster's own view, when the caller has
+    one), compiled and cached."""
+    store = mgr.store
+    token = _token(store, cfg, mgr.imports_token(cfg))
     key = CACHE_PREFIX + cfg.name
-    if use_cache:
-        kv = store.get(key)
-        if kv is not None and kv.value.startswith(token):
-            try:
-                view = pickle.loads(kv.value[len(token) :])
-            except Exception:  # a stale or foreign pickle: rebuild
-                view = None
-            if isinstance(view, ClusterView):
-                return view
-    from cmesh.registry.views import build_local_view
+    kv = store.get(key)
+    if kv is not None and kv.value.startswith(token):
+        try:
+            view = pickle.loads(kv.value[len(token) :])
+        except Exception:  # a stale or foreign pickle: rebuild
+            view = None
+        if isinstance(view, ClusterView):
+            return view
+    if local is None:
+        from cmesh.registry.views import build_local_view
 
-    view = build_local_view(store, cfg)
-    if imports is not None:
-        from cmesh.mesh.state import apply_imports
+        local = build_local_view(store, cfg)
+    from cmesh.mesh.state import apply_imports
 
-        apply_imports(view, imports())  # type: ignore[arg-type]
-    view.engine.resolve_all()
-    if use_cache:
-        store.put(key, token + pickle.dumps(view, protocol=pickle.HIGHEST_PROTOCOL))
-    return view
+    apply_imports(local, mgr.imports(cfg))
+    local.engine.resolve_all()
+    store.put(key, token + pickle.dumps(local, protocol=pickle.HIGHEST_PROTOCOL))
+    return local
 
 
-def load_mesh(home: object, *, use_cache: bool = True, sync: bool = True) -> Mesh:
-    """Every cluster of the home (a :class:`cmesh.registry.Home`), each with what it imported
-    from its connected clusters after one sync round."""
+def load_mesh(home: Home) -> Mesh:
+    """Every cluster of the home, each with what it imported from its connected clusters
+    after one sync round."""
     from cmesh.mesh.manager import MeshManager
 
     mgr = MeshManager(home)
     try:
-        if sync:
-            mgr.refresh()
-        store: Store = home.store  # type: ignore[attr-defined]
-        views = {}
-        connected = {}
-        for cfg in home.clusters():  # type: ignore[attr-defined]
-            views[cfg.name] = load_view(
-                store,
-                cfg,
-                imports_token=mgr.imports_token(cfg),
-                imports=lambda cfg=cfg: mgr.imports(cfg),  # type: ignore[misc]
-                use_cache=use_cache,
-            )
-            connected[cfg.name] = set(mgr.connections(cfg.name))
-        clusters = home.clusters()  # type: ignore[attr-defined]
+        mgr.refresh()
+        clusters = home.clusters()
         mesh = Mesh(
-            views,
-            connected,
-            load_hosts(store),
+            {cfg.name: load_view(mgr, cfg) for cfg in clusters},
+            {cfg.name: set(mgr.connections(cfg.name)) for cfg in clusters},
+            load_hosts(home.store),
             {c.name: c.auth_trust_domain for c in clusters if c.auth_trust_domain},
             {c.name: c.dns_reject_response for c in clusters},
         )
-        learn_fqdns(store, mesh)
+        learn_fqdns(home.store, mesh)
         return mesh
     finally:
         mgr.close()
 
 
-def warm(home: object, cfg: ClusterConfig) -> None:
+def warm(home: Home, cfg: ClusterConfig) -> None:
     """After a change to ``cfg``'s cluster: re-export it and recompile its view, so the next
     command (and the other clusters' next sync) starts from fresh state."""
     from cmesh.mesh.manager import MeshManager
+    from cmesh.registry.views import build_local_view
 
     mgr = MeshManager(home)
     try:
-        from cmesh.registry.views import build_local_view
-
         view = build_local_view(mgr.store, cfg)
-        mgr.export(cfg, view)
-        load_view(
-            mgr.store, cfg, imports_token=mgr.imports_token(cfg), imports=lambda: mgr.imports(cfg)
-        )  # type: ignore[arg-type]
+        mgr.export(cfg, view)  # the export is the cluster's own state: before the imports join
+        load_view(mgr, cfg, local=view)
     finally:
         mgr.close()
 
