@@ -182,7 +182,7 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        home_dir, _ = build(root, traffic=False)
+        home_dir, _ = build(root, traffic=())
         deny = root / "deny-api-to-payment.yaml"
         deny.write_text(DENY)
         vis = REPO / "examples" / "flows-to-policy" / "visibility.yaml"

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CMESH = [sys.executable, "-m", "cmesh"]
 
-TRAFFIC: list[tuple[str, str, list[str]]] = [
+#: The traffic of ``examples/flows-to-policy/walkthrough.sh`` (what the guide and the tests replay).
+WALKTHROUGH: list[tuple[str, str, list[str]]] = [
     ("cluster-1", "default/frontend", ["curl", "-s", "http://payment-service/health"]),
     ("cluster-1", "default/frontend", ["curl", "-s", "http://api:8080/api/v1/orders/123"]),
     (
@@ -28,27 +30,42 @@ TRAFFIC: list[tuple[str, str, list[str]]] = [
         "default/frontend",
         ["curl", "-s", "-X", "POST", "http://api:8080/api/v1/orders/456"],
     ),
-    ("cluster-1", "default/frontend", ["curl", "-s", "http://api:8080/api/v1/orders/789?full=1"]),
     ("cluster-2", "default/frontend", ["curl", "-s", "http://payment-service/health"]),
-    ("cluster-2", "default/frontend", ["curl", "-s", "http://payment-service/pay/42"]),
     ("cluster-1", "default/api", ["nc", "-z", "-w", "3", "database", "5432"]),
-    ("cluster-2", "default/api", ["nc", "-z", "-w", "3", "database", "5432"]),
     ("cluster-1", "default/client", ["curl", "-s", "http://example.com/"]),
-    ("cluster-1", "default/client", ["ping", "-c", "1", "api-west"]),
+]
+#: The benchmarks' traffic: the walkthrough's and more variety (a query string, a path per
+#: cluster, PostgreSQL in cluster-2, ICMP to the world).
+TRAFFIC: list[tuple[str, str, list[str]]] = [
+    *WALKTHROUGH,
+    ("cluster-1", "default/frontend", ["curl", "-s", "http://api:8080/api/v1/orders/789?full=1"]),
+    ("cluster-2", "default/frontend", ["curl", "-s", "http://payment-service/pay/42"]),
+    ("cluster-2", "default/api", ["nc", "-z", "-w", "3", "database", "5432"]),
+    ("cluster-1", "default/client", ["ping", "-c", "1", "example.com"]),
 ]
 
 
 def cmesh(home: Path, *args: str, check: bool = True) -> str:
+    """Run ``cmesh`` against ``home`` in its own process (as a user would); its stdout."""
     res = subprocess.run([*CMESH, "--home", str(home), *args], capture_output=True, text=True)
     if check and res.returncode != 0:
         raise SystemExit(f"cmesh {' '.join(args)} failed: {res.stderr}")
     return res.stdout
 
 
-def build(root: Path, *, traffic: bool = True) -> tuple[Path, Path]:
+#: How :func:`build` runs a command: ``run(home, *args, check=...)`` returns its stdout
+#: (:func:`cmesh` here; the tests pass an in-process runner, ``tests/replay/guide.py``).
+Runner = Callable[..., str]
+
+
+def build(
+    root: Path, *, traffic: Sequence[tuple[str, str, list[str]]] = TRAFFIC, run: Runner = cmesh
+) -> tuple[Path, Path]:
+    """The guide's clusters in ``root/home`` and, when there is ``traffic`` (tool runs), their
+    flows in ``root/flows.json``; returns both paths."""
     home = root / "home"
     for i in (1, 2):
-        cmesh(
+        run(
             home,
             "install",
             "--context",
@@ -61,8 +78,8 @@ def build(root: Path, *, traffic: bool = True) -> tuple[Path, Path]:
             "kubernetes",
         )
     for c in ("cluster-1", "cluster-2"):
-        cmesh(home, "clustermesh", "enable", "--context", c)
-    cmesh(
+        run(home, "clustermesh", "enable", "--context", c)
+    run(
         home,
         "clustermesh",
         "connect",
@@ -74,7 +91,7 @@ def build(root: Path, *, traffic: bool = True) -> tuple[Path, Path]:
     seed = REPO / "examples" / "seed"
     vis = REPO / "examples" / "flows-to-policy" / "visibility.yaml"
     for c in ("cluster-1", "cluster-2"):
-        cmesh(
+        run(
             home,
             "apply",
             "-f",
@@ -86,14 +103,14 @@ def build(root: Path, *, traffic: bool = True) -> tuple[Path, Path]:
             "--context",
             c,
         )
-    cmesh(home, "dns", "add", "example.com", "93.184.216.34")
+    run(home, "dns", "add", "example.com", "93.184.216.34")
     flows = root / "flows.json"
     if traffic:
-        for cluster, pod, argv in TRAFFIC:
-            cmesh(home, "exec", "--context", cluster, pod, "--", *argv, check=False)
-        flows.write_text(cmesh(home, "hubble", "observe", "--all-clusters", "--all", "-o", "json"))
+        for cluster, pod, argv in traffic:
+            run(home, "exec", "--context", cluster, pod, "--", *argv, check=False)
+        flows.write_text(run(home, "hubble", "observe", "--all-clusters", "--all", "-o", "json"))
     for c in ("cluster-1", "cluster-2"):  # watching is over: back to the permissive start
-        cmesh(home, "delete", "-f", str(vis), "--context", c)
+        run(home, "delete", "-f", str(vis), "--context", c)
     return home, flows
 
 

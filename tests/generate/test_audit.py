@@ -17,7 +17,7 @@ import yaml
 from cmesh.policy.importer import AUDIT_ANNOTATION
 from cmesh.registry import Home
 from cmesh.replay import read_log
-from tests.replay.guide import TRAFFIC
+from tests.replay.guide import WALKTHROUGH
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def test_the_whole_loop(loop):
     # 2. apply under audit, run the same traffic and one new connection
     for ctx in ("cluster-1", "cluster-2"):
         g.cmesh("apply", "-f", str(gen / ctx), "--context", ctx)
-    for cluster, pod, argv in TRAFFIC:
+    for cluster, pod, argv in WALKTHROUGH:
         assert g.exec(cluster, pod, *argv) == 0  # audited: nothing is dropped
     assert g.exec("cluster-1", "default/frontend", "curl", "-s", "http://example.com/") == 0
 

@@ -1,13 +1,14 @@
 """The guide's two clusters with traffic recorded by cmesh's own simulated datapath.
 
-``recorded_guide`` builds, once per test module, what ``docs/flows-to-policy.md`` walks through:
-cluster-1 and cluster-2 connected, the guide's workloads (``examples/seed/``) in both, a
-permissive start with L7 visibility (``examples/flows-to-policy/visibility.yaml``), traffic —
-HTTP within a cluster and across clusters, PostgreSQL, DNS, a world destination — and the
-flows as ``hubble observe -o json`` prints them.  Then the visibility policy is deleted again:
-its L7 wildcard allows would otherwise keep every port it watches open once a generated
-policy puts a workload in default deny (allows are additive, ref §2.4).  Tests that change
-the home work on a copy.
+:func:`build` makes, once per test module (the ``guide`` fixture), what
+``docs/flows-to-policy.md`` walks through, with ``bench/guide_home.py`` running the commands in
+process: cluster-1 and cluster-2 connected, the guide's workloads (``examples/seed/``) in both,
+a permissive start with L7 visibility (``examples/flows-to-policy/visibility.yaml``), the
+walkthrough's traffic — HTTP within a cluster and across clusters, PostgreSQL, DNS, a world
+destination — and the flows as ``hubble observe -o json`` prints them.  Then the visibility
+policy is deleted again: its L7 wildcard allows would otherwise keep every port it watches open
+once a generated policy puts a workload in default deny (allows are additive, ref §2.4).  Tests
+that change the home work on a copy.
 """
 
 from __future__ import annotations
@@ -16,26 +17,13 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.guide_home import WALKTHROUGH
+from bench.guide_home import build as build_home
 from click.testing import CliRunner
 
-from tests.conftest import EXAMPLES, Cmesh
+from tests.conftest import Cmesh
 
-SEED = EXAMPLES / "seed"
-VISIBILITY = EXAMPLES / "flows-to-policy" / "visibility.yaml"
-WORLD_IP = "93.184.216.34"
-
-TRAFFIC: list[tuple[str, str, list[str]]] = [
-    ("cluster-1", "default/frontend", ["curl", "-s", "http://payment-service/health"]),
-    ("cluster-1", "default/frontend", ["curl", "-s", "http://api:8080/api/v1/orders/123"]),
-    (
-        "cluster-1",
-        "default/frontend",
-        ["curl", "-s", "-X", "POST", "http://api:8080/api/v1/orders/456"],
-    ),
-    ("cluster-2", "default/frontend", ["curl", "-s", "http://payment-service/health"]),
-    ("cluster-1", "default/api", ["nc", "-z", "-w", "3", "database", "5432"]),
-    ("cluster-1", "default/client", ["curl", "-s", "http://example.com/"]),
-]
+__all__ = ["WALKTHROUGH", "Guide", "build"]
 
 
 @dataclass
@@ -58,41 +46,12 @@ class Guide:
         return path
 
 
-def build(root: Path, *, traffic: bool = True) -> Guide:
+def build(root: Path) -> Guide:
     c = Cmesh(root / "home", CliRunner())
-    for i in (1, 2):
-        ctx = f"cluster-{i}"
-        c(
-            "install",
-            "--context",
-            ctx,
-            "--cluster-name",
-            ctx,
-            "--cluster-id",
-            str(i),
-            "--ipam",
-            "kubernetes",
-        )
-        c("clustermesh", "enable", "--context", ctx)
-    c("clustermesh", "connect", "--context", "cluster-1", "--destination-context", "cluster-2")
-    for ctx in ("cluster-1", "cluster-2"):
-        c(
-            "apply",
-            "-f",
-            str(SEED / "payment.yaml"),
-            "-f",
-            str(SEED / "workloads.yaml"),
-            "-f",
-            str(VISIBILITY),
-            "--context",
-            ctx,
-        )
-    c("dns", "add", "example.com", WORLD_IP)
-    g = Guide(c, root / "flows.json")
-    if traffic:
-        for cluster, pod, argv in TRAFFIC:
-            g.exec(cluster, pod, *argv)
-    g.observe(g.flows)
-    for ctx in ("cluster-1", "cluster-2"):  # watching is over: back to the permissive start
-        c("delete", "-f", str(VISIBILITY), "--context", ctx)
-    return g
+
+    def run(home: Path, *args: str, check: bool = True) -> str:
+        assert home == c.home
+        return c(*args, ok=check).stdout
+
+    _, flows = build_home(root, traffic=WALKTHROUGH, run=run)
+    return Guide(c, flows)
