@@ -386,6 +386,7 @@ class PolicyEngine:
         if ms is None:
             ms = self.map_state(subject, named_ports)
         keys = ms.keys
+        # lookup.covering, inlined: the call would cost ~10% of a lookup
         own = keys.get((direction, peer))
         if own:
             own = [

@@ -193,27 +193,26 @@ def covering(
     peer: int,
     protocol: Protocol,
     port: int,
-) -> tuple[tuple[MapEntry, ...], tuple[MapEntry, ...]]:
-    """The entries of the peer's key and of the wildcard key that cover protocol/port."""
-    own = keys.get((direction, peer))
-    wild = keys.get((direction, 0))
+) -> tuple[Sequence[MapEntry], Sequence[MapEntry]]:
+    """The entries of the peer's key and of the wildcard key that cover protocol/port.
+
+    :meth:`PolicyEngine.decide` inlines these two probes (a call costs ~10% of a lookup)."""
     any_ = Protocol.ANY
-    return (
-        tuple(
+    own = keys.get((direction, peer))
+    if own:
+        own = [
             me
             for me in own
             if me.lo <= port <= me.hi and (me.protocol is protocol or me.protocol is any_)
-        )
-        if own
-        else (),
-        tuple(
+        ]
+    wild = keys.get((direction, 0))
+    if wild:
+        wild = [
             me
             for me in wild
             if me.lo <= port <= me.hi and (me.protocol is protocol or me.protocol is any_)
-        )
-        if wild
-        else (),
-    )
+        ]
+    return own or (), wild or ()
 
 
 def decide_entries(
