@@ -588,9 +588,7 @@ def test_engine_agrees_with_the_oracle_on_synthetic_meshes(params: SynthParams) 
     rules = [r for raw in first.policies for r in import_resource(from_stored(raw), ctx)]
     own: dict[int, set[NamedPortSpec]] = {}
     for ep in view.endpoints.values():
-        own.setdefault(ep.identity, set()).update(
-            (p.name, p.protocol, p.port) for p in ep.pod.ports if p.name
-        )
+        own.setdefault(ep.identity, set()).update(ep.named_ports)
     all_ports = frozenset(p for ports in own.values() for p in ports)
     bad = []
     for flow in sample_flows(eng, 1500, random.Random(params.seed)):
