@@ -21,10 +21,11 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from cmesh.datapath import proxy
 from cmesh.datapath.observe import hubble_endpoint, policies
 from cmesh.datapath.peers import Mesh, Peer, PeerKind
 from cmesh.datapath.requests import Request, Response
-from cmesh.datapath.tracer import ServiceHop
+from cmesh.datapath.tracer import ServiceHop, translate
 from cmesh.datapath.verdict import FlowVerdict, Side, decide
 from cmesh.errors import CmeshError
 from cmesh.hubble import (
@@ -196,22 +197,29 @@ class Simulator:
             flow = flow.with_(**{f"{side_name}_denied_by": policies(would)})
         self.emit(cluster, flow)
 
-    def _drops(
+    def _enforce(
         self,
+        conn: Connection,
+        side: Side,
         cluster: str,
         base: Flow,
-        side: Side,
         direction: TrafficDirection,
         timeout: float,
-        protocol: Protocol,
-    ) -> float:
-        """The policy drops of a connection the client gives up on; returns elapsed time."""
+    ) -> bool:
+        """One side's policy verdict event, then its drops or mutual auth; True when the
+        connection ends there (the client times out)."""
+        self._verdict_event(cluster, base, side, direction)
         d = side.decision
+        if not d.dropped:
+            return not proxy.auth(self, conn, side, cluster, base, direction, timeout)
         reason = DropReason(d.drop_reason.value) if d.drop_reason else DropReason.POLICY_DENIED
         drop = as_drop(
             base, reason, direction, denied_by=policies(d.denied_by or d.default_deny_by)
         )
-        return self.retransmit(cluster, drop, protocol, timeout)
+        conn.status = Status.TIMEOUT
+        conn.elapsed = self.retransmit(cluster, drop, conn.protocol, timeout)
+        conn.detail = f"dropped at {direction.name.lower()} ({reason.name})"
+        return True
 
     def retransmit(self, cluster: str, drop: Flow, protocol: Protocol, timeout: float) -> float:
         """``drop`` once per packet the client sends before giving up at ``timeout`` (every
@@ -243,16 +251,12 @@ class Simulator:
         With a ``request`` (an HTTP request or a DNS query), L7 proxies on the way decide it
         and the answer (the server's, or the proxy's 403/REFUSED) lands in ``.response``.
         """
-        from cmesh.datapath import proxy
-
         assert src.endpoint is not None
         ep = src.endpoint
         dst = self.mesh.resolve(ep.cluster, dst_ip)
         hop: ServiceHop | None = None
         sport = self.source_port(ep.ip, dst_ip, port)
         if dst.kind is PeerKind.SERVICE and dst.service is not None:
-            from cmesh.datapath.tracer import translate
-
             try:
                 hop = translate(self.mesh, src, dst, protocol, port, sport)
             except CmeshError as exc:
@@ -274,18 +278,8 @@ class Simulator:
         l4 = self._l4(protocol, sport, port)
         src_base = self.base(ep.cluster, ep.node, src, dst, l4, hop, names)
         if fv.egress is not None:
-            self._verdict_event(ep.cluster, src_base, fv.egress, TrafficDirection.EGRESS)
-            if fv.egress.decision.dropped:
-                conn.status, conn.elapsed = (
-                    Status.TIMEOUT,
-                    self._drops(
-                        ep.cluster, src_base, fv.egress, TrafficDirection.EGRESS, timeout, protocol
-                    ),
-                )
-                conn.detail = f"dropped at egress ({fv.drop_reason.name if fv.drop_reason else ''})"
-                return conn
-            if not proxy.auth(
-                self, conn, fv.egress, ep.cluster, src_base, TrafficDirection.EGRESS, timeout
+            if self._enforce(
+                conn, fv.egress, ep.cluster, src_base, TrafficDirection.EGRESS, timeout
             ):
                 return conn
             if request is not None and proxy.redirect(
@@ -300,28 +294,10 @@ class Simulator:
         if dep is None or dst.kind is not PeerKind.POD:
             return self._outside(conn, src_base, timeout)
         dst_base = self.base(dep.cluster, dep.node, src, dst, l4, hop, names)
-        if fv.ingress is not None:
-            self._verdict_event(dep.cluster, dst_base, fv.ingress, TrafficDirection.INGRESS)
-            if fv.ingress.decision.dropped:
-                conn.status, conn.elapsed = (
-                    Status.TIMEOUT,
-                    self._drops(
-                        dep.cluster,
-                        dst_base,
-                        fv.ingress,
-                        TrafficDirection.INGRESS,
-                        timeout,
-                        protocol,
-                    ),
-                )
-                conn.detail = (
-                    f"dropped at ingress ({fv.drop_reason.name if fv.drop_reason else ''})"
-                )
-                return conn
-            if not proxy.auth(
-                self, conn, fv.ingress, dep.cluster, dst_base, TrafficDirection.INGRESS, timeout
-            ):
-                return conn
+        if fv.ingress is not None and self._enforce(
+            conn, fv.ingress, dep.cluster, dst_base, TrafficDirection.INGRESS, timeout
+        ):
+            return conn
         listening = self.listening(dst, port, protocol)
         if not listening:
             self.emit(dep.cluster, as_trace(dst_base, TracePoint.TO_LXC, TrafficDirection.INGRESS))
@@ -380,8 +356,6 @@ class Simulator:
             return conn
         self.reply(conn)
         if conn.request is not None:
-            from cmesh.datapath import proxy
-
             proxy.serve(self, conn)
         return conn
 
