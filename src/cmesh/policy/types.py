@@ -43,7 +43,8 @@ class Protocol(enum.Enum):
                 return p
         if low in ("ICMPV4", "ICMP4"):
             return cls.ICMP
-        raise ValueError(f"unknown protocol {text!r}")
+        names = ", ".join(p.value for p in cls if p is not cls.ANY)
+        raise ValueError(f"unknown protocol {text!r}: use one of {names}")
 
 
 #: ``protocol: ANY`` (or empty) in toPorts expands to these three (ref §1.8).
