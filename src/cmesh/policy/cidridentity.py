@@ -97,9 +97,10 @@ class CIDRIdentities:
             out.append(self._info(p, nxt))
         if new:
             self._index()
+        added = set(new)
         for p, ident in self.ids.items():
             info = identities.get(ident)
-            if p not in new and info is not None and info.fqdns != self._names_of(p):
+            if p not in added and info is not None and info.fqdns != self._names_of(p):
                 out.append(self._info(p, ident))
         return out
 
