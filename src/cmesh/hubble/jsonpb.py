@@ -25,11 +25,13 @@ True
 from __future__ import annotations
 
 import enum
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import fields
+from functools import cache
 from typing import Any
+
+import orjson
 
 from cmesh.errors import InvalidArgument
 from cmesh.hubble.enums import (
@@ -49,6 +51,7 @@ from cmesh.hubble.flow import (
     IP,
     SCTP,
     TCP,
+    TCP_FLAG_NAMES,
     UDP,
     CiliumEventType,
     Endpoint,
@@ -94,9 +97,7 @@ _TABLES: dict[type, tuple[tuple[str, str, Kind], ...]] = {
         ("ipVersion", "ipVersion", IPVersion),
         ("encrypted", "encrypted", "b"),
     ),
-    TCPFlags: tuple(
-        (n, n, "b") for n in ("FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "NS")
-    ),
+    TCPFlags: tuple((n, n, "b") for n in TCP_FLAG_NAMES),
     TCP: (
         ("source_port", "source_port", "i"),
         ("destination_port", "destination_port", "i"),
@@ -184,34 +185,64 @@ _FLOW: tuple[tuple[str, str, Kind], ...] = (
 )
 
 # -- encoding --------------------------------------------------------------------------------
+#
+# Each field's kind is compiled once into an encoder for a *truthy* value that returns the JSON
+# value, or ``None`` when protojson omits it (a zero enum).  Zero scalars, empty strings and
+# lists and unset messages are falsy and skipped before any call; a set message is an instance
+# and so truthy even when empty (``{}``).  Encoding runs once per recorded flow.
 
 
-def _encode_value(value: Any, kind: Kind) -> Any:
-    """The JSON value of one field, or ``None`` when protojson omits it."""
-    if kind == "s" or kind == "i":
-        return value or None
+def _encoder(kind: Kind) -> Callable[[Any], Any]:
+    if kind in ("s", "i", "wb"):  # "wb": the is_reply BoolValue, printed when known (false too)
+        return _same
     if kind == "l":
-        return str(value) if value else None
-    if kind == "b":
-        return True if value else None
+        return str
+    if kind in ("b", "reply"):  # "reply": the deprecated bool, printed when is_reply is true
+        return _true
+    if kind == "l4":
+        return _encode_l4
+    if kind == "l7":
+        return _encode_l7
     if kind == "ls":
-        return list(value) if value else None
+        return list
     if kind == "ts":
-        return format_timestamp(value) if value else None
+        return format_timestamp
     if isinstance(kind, tuple):
-        return [_encode_message(v) for v in value] if value else None
+        return _encode_messages
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
-        return value.name if value.value != 0 else None
-    return None if value is None else _encode_message(value)
+        return _enum_name
+    return _encode_message
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _true(value: Any) -> bool:
+    return True
+
+
+def _enum_name(value: enum.Enum) -> str | None:
+    return value.name if value.value != 0 else None
 
 
 def _encode_message(msg: Any) -> JSON:
     out: JSON = {}
-    for key, attr, kind in _TABLES[type(msg)]:
-        encoded = _encode_value(getattr(msg, attr), kind)
-        if encoded is not None:
-            out[key] = encoded
+    for key, attr, encode in _ENCODERS[type(msg)]:
+        value = getattr(msg, attr)
+        if value:
+            encoded = encode(value)
+            if encoded is not None:
+                out[key] = encoded
     return out
+
+
+def _encode_messages(msgs: Any) -> list[JSON]:
+    return [_encode_message(m) for m in msgs]
+
+
+def _encode_l4(l4: Any) -> JSON:
+    return {_L4_KEYS[type(l4)]: _encode_message(l4)}
 
 
 def _encode_l7(l7: Layer7) -> JSON:
@@ -227,25 +258,22 @@ def _encode_l7(l7: Layer7) -> JSON:
     return out
 
 
+_ENCODERS: dict[type, tuple[tuple[str, str, Callable[[Any], Any]], ...]] = {
+    cls: tuple((key, attr, _encoder(kind)) for key, attr, kind in table)
+    for cls, table in _TABLES.items()
+}
+_FLOW_ENCODERS = tuple((key, attr, _encoder(kind), kind == "wb") for key, attr, kind in _FLOW)
+
+
 def flow_to_json(flow: Flow) -> JSON:
     """The bare Flow message as a protojson dict (keys in declaration order)."""
     out: JSON = {}
-    for key, attr, kind in _FLOW:
+    for key, attr, encode, keep_false in _FLOW_ENCODERS:
         value = getattr(flow, attr)
-        if kind == "l4":
-            encoded: Any = (
-                None if value is None else {_L4_KEYS[type(value)]: _encode_message(value)}
-            )
-        elif kind == "l7":
-            encoded = None if value is None else _encode_l7(value)
-        elif kind == "reply":
-            encoded = True if value is True else None
-        elif kind == "wb":
-            encoded = value
-        else:
-            encoded = _encode_value(value, kind)
-        if encoded is not None:
-            out[key] = encoded
+        if value or (keep_false and value is False):
+            encoded = encode(value)
+            if encoded is not None:
+                out[key] = encoded
     return out
 
 
@@ -271,13 +299,14 @@ _GO_ESCAPE_RE = re.compile("[<>&\u2028\u2029]")
 
 def to_json_line(flow: Flow) -> str:
     """One ``-o json`` line (no newline): compact, UTF-8, HTML characters escaped as Go does."""
-    text = json.dumps(response_to_json(flow), separators=(",", ":"), ensure_ascii=False)
+    text = orjson.dumps(response_to_json(flow)).decode()  # compact, UTF-8, like json.Encoder
     return _GO_ESCAPE_RE.sub(lambda m: _GO_ESCAPES[m.group(0)], text)
 
 
 # -- decoding --------------------------------------------------------------------------------
 
 
+@cache  # proto field names: a small fixed set, looked up for every flow read
 def _camel(name: str) -> str:
     """protoc's json_name: drop underscores, upper-case the next letter (``node_name``→``nodeName``)."""
     head, *rest = name.split("_")
@@ -372,7 +401,7 @@ def flow_from_json(data: Mapping[str, Any] | str | bytes) -> Flow:
     carries no flow (``node_status``, ``lost_events``) or a field of the wrong shape.
     """
     try:
-        obj = json.loads(data) if isinstance(data, str | bytes) else data
+        obj = orjson.loads(data) if isinstance(data, str | bytes) else data
         if not isinstance(obj, Mapping):
             raise ValueError("a flow must be a JSON object")
         if "flow" in obj:
