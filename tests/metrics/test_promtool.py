@@ -42,7 +42,9 @@ def scrape(counters: Counter) -> dict[str, float]:
     return out
 
 
-def test_high_dropped_packets_fires_after_a_burst(two_clusters: Cmesh, tmp_path: Path):
+@pytest.fixture
+def seeded(two_clusters: Cmesh) -> Cmesh:
+    """The seed's workloads in cluster-1, where only cluster-1's own clients are allowed in."""
     two_clusters(
         "apply",
         "-f",
@@ -52,7 +54,11 @@ def test_high_dropped_packets_fires_after_a_burst(two_clusters: Cmesh, tmp_path:
         "--context",
         "cluster-1",
     )
-    sim = simulator(Home.open(two_clusters.home))
+    return two_clusters
+
+
+def test_high_dropped_packets_fires_after_a_burst(seeded: Cmesh, tmp_path: Path):
+    sim = simulator(Home.open(seeded.home))
     src = find_pod(sim.mesh, "cluster-1", "default", "frontend")
     db = find_pod(sim.mesh, "cluster-1", "default", "database-0")
     counters: Counter = Counter()
@@ -117,17 +123,8 @@ def test_high_dropped_packets_fires_after_a_burst(two_clusters: Cmesh, tmp_path:
     assert res.returncode == 0, res.stdout + res.stderr
 
 
-def test_exposition_passes_promtool_lint(two_clusters: Cmesh):
-    two_clusters(
-        "apply",
-        "-f",
-        str(EXAMPLES / "seed" / "workloads.yaml"),
-        "-f",
-        str(EXAMPLES / "seed" / "policies" / "allow-from-cluster-1.yaml"),
-        "--context",
-        "cluster-1",
-    )
-    two_clusters(
+def test_exposition_passes_promtool_lint(seeded: Cmesh):
+    seeded(
         "exec",
         "--context",
         "cluster-1",
@@ -140,7 +137,7 @@ def test_exposition_passes_promtool_lint(two_clusters: Cmesh):
         "http://database:5432/",
         ok=False,
     )
-    text = two_clusters("metrics", "--context", "cluster-1").stdout
+    text = seeded("metrics", "--context", "cluster-1").stdout
     assert 'cilium_drop_count_total{direction="INGRESS",reason="Policy denied"}' in text
     assert "cilium_policy_l4_denied_total" not in text  # not a real metric (ref §7.4)
     res = subprocess.run(
