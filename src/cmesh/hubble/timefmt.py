@@ -85,11 +85,15 @@ def parse_timestamp(text: str) -> int:
     year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
     secs = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
     nanos = int((m.group(7) or "").ljust(9, "0"))
-    zone = m.group(8)
-    if zone not in ("Z", "z"):
-        sign = 1 if zone[0] == "+" else -1
-        secs -= sign * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
-    return secs * 1_000_000_000 + nanos
+    return (secs - _offset_seconds(m.group(8))) * 1_000_000_000 + nanos
+
+
+def _offset_seconds(zone: str) -> int:
+    """``Z`` (or ``z``) or ``±hh:mm`` in seconds east of UTC."""
+    if zone in ("Z", "z"):
+        return 0
+    sign = 1 if zone[0] == "+" else -1
+    return sign * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
 
 
 def _trimmed(nanos: int, digits: int) -> str:
@@ -167,13 +171,6 @@ _RFC1123Z = re.compile(
     r"^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) ([A-Z][a-z]{2}) (\d{4}) "
     r"(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$"
 )
-
-
-def _offset_seconds(zone: str) -> int:
-    if zone == "Z":
-        return 0
-    sign = 1 if zone[0] == "+" else -1
-    return sign * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
 
 
 def _absolute(text: str) -> int | None:
