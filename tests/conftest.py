@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from cmesh.registry import Home
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 SHARED = REPO.parent / "shared"
+SEED = EXAMPLES / "seed"
 
 
 @dataclass
@@ -52,22 +54,31 @@ def cmesh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cmesh:
     return Cmesh(tmp_path / "home", CliRunner())
 
 
+def guide_clusters(
+    c: Cmesh, *manifests: Path, n: int = 2, connect: bool = True, flags: Sequence[str] = ()
+) -> Cmesh:
+    """cluster-1 … cluster-``n`` (ids 1 … ``n``) installed as the guide installs them, each
+    with ``manifests`` applied; with ``connect``, clustermesh enabled on each (LoadBalancer)
+    and every pair connected.  ``flags`` go before every command (``--kvstore URL``)."""
+    for i in range(1, n + 1):
+        ctx = f"cluster-{i}"
+        install = ("install", "--context", ctx, "--cluster-name", ctx, "--cluster-id", str(i))
+        c(*flags, *install, "--ipam", "kubernetes")
+        if manifests:
+            c(*flags, "apply", *(a for m in manifests for a in ("-f", str(m))), "--context", ctx)
+        if connect:
+            c(*flags, "clustermesh", "enable", "--context", ctx, "--service-type", "LoadBalancer")
+    if connect:
+        for i, j in itertools.combinations(range(1, n + 1), 2):
+            pair = ("--context", f"cluster-{i}", "--destination-context", f"cluster-{j}")
+            c(*flags, "clustermesh", "connect", *pair)
+    return c
+
+
 @pytest.fixture
 def two_clusters(cmesh: Cmesh) -> Cmesh:
     """cluster-1 (id 1) and cluster-2 (id 2), installed as in the guide."""
-    for i in (1, 2):
-        cmesh(
-            "install",
-            "--context",
-            f"cluster-{i}",
-            "--cluster-name",
-            f"cluster-{i}",
-            "--cluster-id",
-            str(i),
-            "--ipam",
-            "kubernetes",
-        )
-    return cmesh
+    return guide_clusters(cmesh, connect=False)
 
 
 def write(tmp: Path, name: str, text: str) -> Path:

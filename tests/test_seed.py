@@ -1,22 +1,12 @@
 """The guide's manifests, as a user saves them, load into the guide's two clusters."""
 
-from tests.conftest import EXAMPLES, Cmesh
-
-SEED = EXAMPLES / "seed"
+from tests.conftest import SEED, Cmesh, guide_clusters
 
 
-def test_seed_workloads_get_addresses_from_their_cluster(two_clusters: Cmesh):
+def test_seed_workloads_get_addresses_from_their_cluster(cmesh: Cmesh):
+    guide_clusters(cmesh, SEED / "payment.yaml", SEED / "workloads.yaml", connect=False)
     for ctx, prefix in (("cluster-1", "10.1."), ("cluster-2", "10.2.")):
-        two_clusters(
-            "apply",
-            "-f",
-            str(SEED / "payment.yaml"),
-            "-f",
-            str(SEED / "workloads.yaml"),
-            "--context",
-            ctx,
-        )
-        out = two_clusters("get", "pods", "-A", "-o", "wide", "--context", ctx).output
+        out = cmesh("get", "pods", "-A", "-o", "wide", "--context", ctx).output
         rows = [line.split() for line in out.splitlines()[1:]]
         names = [r[1] for r in rows]
         for wl in ("payment-", "frontend-", "api-", "database-0", "coredns-"):

@@ -8,27 +8,11 @@ from cmesh.agent import Agent
 from cmesh.datapath import Mesh, Peer, PeerKind, decide
 from cmesh.policy import Protocol
 from cmesh.registry import Home
-from tests.conftest import EXAMPLES, Cmesh
-
-SEED = EXAMPLES / "seed"
+from tests.conftest import SEED, Cmesh, guide_clusters
 
 
 def setup(cmesh: Cmesh) -> Home:
-    for i in (1, 2):
-        cmesh(
-            "install",
-            "--context",
-            f"cluster-{i}",
-            "--cluster-name",
-            f"cluster-{i}",
-            "--cluster-id",
-            str(i),
-        )
-        cmesh("apply", "-f", str(SEED / "workloads.yaml"), "--context", f"cluster-{i}")
-        cmesh(
-            "clustermesh", "enable", "--context", f"cluster-{i}", "--service-type", "LoadBalancer"
-        )
-    cmesh("clustermesh", "connect", "--context", "cluster-1", "--destination-context", "cluster-2")
+    guide_clusters(cmesh, SEED / "workloads.yaml")
     return Home.open(cmesh.home)
 
 

@@ -2,45 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import EXAMPLES, Cmesh
-
-SEED = EXAMPLES / "seed"
-
-
-def build_guide_home(home: Path) -> Cmesh:
-    c = Cmesh(home, CliRunner())
-    for i in (1, 2):
-        ctx = f"cluster-{i}"
-        c(
-            "install",
-            "--context",
-            ctx,
-            "--cluster-name",
-            ctx,
-            "--cluster-id",
-            str(i),
-            "--ipam",
-            "kubernetes",
-        )
-        c(
-            "apply",
-            "-f",
-            str(SEED / "payment.yaml"),
-            "-f",
-            str(SEED / "workloads.yaml"),
-            "--context",
-            ctx,
-        )
-        c("clustermesh", "enable", "--context", ctx, "--service-type", "LoadBalancer")
-    c("clustermesh", "connect", "--context", "cluster-1", "--destination-context", "cluster-2")
-    return c
+from tests.conftest import SEED, Cmesh, guide_clusters
 
 
 @pytest.fixture(scope="module")
 def guide_home(tmp_path_factory: pytest.TempPathFactory) -> Cmesh:
-    return build_guide_home(tmp_path_factory.mktemp("guide") / "home")
+    c = Cmesh(tmp_path_factory.mktemp("guide") / "home", CliRunner())
+    return guide_clusters(c, SEED / "payment.yaml", SEED / "workloads.yaml")

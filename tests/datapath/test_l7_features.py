@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import Cmesh
+from tests.conftest import Cmesh, guide_clusters
 
 APP = """\
 apiVersion: apps/v1
@@ -103,16 +103,9 @@ spec:
 
 @pytest.fixture
 def mesh(tmp_path: Path) -> Cmesh:
-    c = Cmesh(tmp_path / "home", CliRunner())
     app = tmp_path / "app.yaml"
     app.write_text(APP)
-    for i in (1, 2):
-        ctx = f"cluster-{i}"
-        c("install", "--context", ctx, "--cluster-name", ctx, "--cluster-id", str(i))
-        c("apply", "-f", str(app), "--context", ctx)
-        c("clustermesh", "enable", "--context", ctx)
-    c("clustermesh", "connect", "--context", "cluster-1", "--destination-context", "cluster-2")
-    return c
+    return guide_clusters(Cmesh(tmp_path / "home", CliRunner()), app)
 
 
 def apply(c: Cmesh, tmp: Path, text: str, ctx: str = "cluster-1") -> None:

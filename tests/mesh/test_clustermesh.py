@@ -7,47 +7,18 @@ import json
 
 import pytest
 
-from tests.conftest import EXAMPLES, Cmesh
+from tests.conftest import SEED, Cmesh, guide_clusters
 
-SEED = EXAMPLES / "seed"
+MANIFESTS = (
+    SEED / "payment.yaml",
+    SEED / "workloads.yaml",
+    SEED / "policies" / "allow-from-cluster-1.yaml",
+)
 
 
 def mesh(cmesh: Cmesh, n: int = 2) -> Cmesh:
-    for i in range(1, n + 1):
-        cmesh(
-            "install",
-            "--context",
-            f"cluster-{i}",
-            "--cluster-name",
-            f"cluster-{i}",
-            "--cluster-id",
-            str(i),
-        )
-        cmesh(
-            "apply",
-            "-f",
-            str(SEED / "payment.yaml"),
-            "-f",
-            str(SEED / "workloads.yaml"),
-            "-f",
-            str(SEED / "policies" / "allow-from-cluster-1.yaml"),
-            "--context",
-            f"cluster-{i}",
-        )
-        cmesh(
-            "clustermesh", "enable", "--context", f"cluster-{i}", "--service-type", "LoadBalancer"
-        )
-    for i in range(1, n + 1):
-        for j in range(i + 1, n + 1):
-            cmesh(
-                "clustermesh",
-                "connect",
-                "--context",
-                f"cluster-{i}",
-                "--destination-context",
-                f"cluster-{j}",
-            )
-    return cmesh
+    """The guide's clusters with its workloads and allow-from-cluster-1, all connected."""
+    return guide_clusters(cmesh, *MANIFESTS, n=n)
 
 
 def trace(cmesh: Cmesh, src: str, dst: str, port: int, ctx: str = "cluster-1") -> dict:

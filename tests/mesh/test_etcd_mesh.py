@@ -15,11 +15,11 @@ from cmesh.agent import Agent
 from cmesh.datapath import Mesh, Peer, PeerKind, decide
 from cmesh.policy import Protocol
 from cmesh.registry import Home
-from tests.conftest import EXAMPLES, Cmesh
+from tests.conftest import SEED, Cmesh, guide_clusters
 from tests.etcd import running_etcd
+from tests.mesh.test_clustermesh import MANIFESTS
 
 pytestmark = pytest.mark.etcd
-SEED = EXAMPLES / "seed"
 
 
 @pytest.fixture
@@ -29,38 +29,9 @@ def etcd_home(tmp_path: Path):
         yield server
 
 
-def guide(cmesh: Cmesh, *extra: str, n: int = 2) -> None:
-    for i in range(1, n + 1):
-        c = f"cluster-{i}"
-        cmesh(*extra, "install", "--context", c, "--cluster-name", c, "--cluster-id", str(i))
-        cmesh(
-            *extra,
-            "apply",
-            "-f",
-            str(SEED / "payment.yaml"),
-            "-f",
-            str(SEED / "workloads.yaml"),
-            "-f",
-            str(SEED / "policies" / "allow-from-cluster-1.yaml"),
-            "--context",
-            c,
-        )
-        cmesh(*extra, "clustermesh", "enable", "--context", c, "--service-type", "LoadBalancer")
-    for i in range(2, n + 1):
-        cmesh(
-            *extra,
-            "clustermesh",
-            "connect",
-            "--context",
-            "cluster-1",
-            "--destination-context",
-            f"cluster-{i}",
-        )
-
-
 def test_guide_clustermesh_steps_on_etcd(cmesh: Cmesh, etcd_home):
     kv = ("--kvstore", etcd_home.url)
-    guide(cmesh, *kv, n=3)
+    guide_clusters(cmesh, *MANIFESTS, n=3, flags=kv)
     status = json.loads(
         cmesh(*kv, "clustermesh", "status", "--context", "cluster-1", "--wait", "-o", "json").output
     )
@@ -132,10 +103,7 @@ def test_remote_etcd_outage_keeps_entries_then_resyncs_ref_3_5(
     """cluster-2's clustermesh state lives in its own etcd; cluster-1 watches it."""
     (tmp_path / "remote").mkdir()
     with running_etcd(tmp_path / "remote") as remote:
-        for i in (1, 2):
-            c = f"cluster-{i}"
-            cmesh("install", "--context", c, "--cluster-name", c, "--cluster-id", str(i))
-            cmesh("apply", "-f", str(SEED / "workloads.yaml"), "--context", c)
+        guide_clusters(cmesh, SEED / "workloads.yaml", connect=False)
         allow = "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: db-from-c2}\nspec:\n  endpointSelector: {matchLabels: {app: database}}\n  ingress:\n  - fromEndpoints: [{matchLabels: {app: api, io.cilium.k8s.policy.cluster: cluster-2}}]\n"
         cmesh("apply", "-f", str(manifest("a.yaml", allow)), "--context", "cluster-1")
         cmesh("clustermesh", "enable", "--context", "cluster-1", "--service-type", "LoadBalancer")
@@ -192,10 +160,7 @@ def test_remote_etcd_outage_keeps_entries_then_resyncs_ref_3_5(
 def test_cache_ttl_revokes_an_unreachable_remote_ref_3_5(cmesh: Cmesh, tmp_path: Path):
     (tmp_path / "remote").mkdir()
     with running_etcd(tmp_path / "remote") as remote:
-        for i in (1, 2):
-            c = f"cluster-{i}"
-            cmesh("install", "--context", c, "--cluster-name", c, "--cluster-id", str(i))
-            cmesh("apply", "-f", str(SEED / "workloads.yaml"), "--context", c)
+        guide_clusters(cmesh, SEED / "workloads.yaml", connect=False)
         cmesh(
             "clustermesh",
             "enable",
