@@ -8,7 +8,7 @@ import pytest
 
 from cmesh.analysis.connectivity import connections
 from cmesh.analysis.sources import from_mesh_file, is_mesh_file, load
-from cmesh.errors import InvalidArgument, InvalidPolicy
+from cmesh.errors import InvalidArgument, InvalidInput, InvalidPolicy
 from tests.conftest import EXAMPLES
 
 NP = """\
@@ -58,14 +58,44 @@ def test_mesh_file_is_recognised_and_connected():
         ("clusters: [{name: a, settings: {bogus: 1}}]", "unknown setting 'bogus'"),
         ("clusters: [{name: a}]\nconnected: [[a, b]]", "must name two of a"),
         ("clusters: []", "`clusters` must be a non-empty list"),
+        (
+            'clusters: [{name: a, settings: {policy-audit-mode: "false"}}]',
+            r"clusters\[0\]: settings.policy-audit-mode: expected true, false, got 'false'",
+        ),
+        (
+            "clusters: [{name: a, settings: {policy-enforcement: strict}}]",
+            "expected default, always, never, got 'strict'",
+        ),
+        ("clusters: [{name: a, id: one}]", r"clusters\[0\].id: expected a number, got 'one'"),
     ],
-    ids=["setting", "connected", "empty"],
+    ids=["setting", "connected", "empty", "quoted-bool", "enforcement", "id"],
 )
 def test_mesh_file_errors(tmp_path: Path, text: str, message: str):
     f = tmp_path / "m.yaml"
     f.write_text(text)
     with pytest.raises(InvalidArgument, match=message):
         from_mesh_file(f)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("clusters: [{name: a, id: 1}, {name: a, id: 2}]", "cluster name 'a' is used twice"),
+        ("clusters: [{name: a, id: 1}, {name: b, id: 1}]", "cluster id 1 is already used"),
+        ("clusters: [{name: a, id: 300}]", "cluster id 300 is out of range"),
+    ],
+    ids=["name", "id", "id-range"],
+)
+def test_mesh_file_clusters_follow_the_install_rules_ref_3_2(
+    tmp_path: Path, text: str, message: str
+):
+    """Cluster names and ids are unique across the mesh, ids within range (ref §3.2), as
+    ``cmesh install`` requires; the error names the mesh file's cluster."""
+    f = tmp_path / "m.yaml"
+    f.write_text(text)
+    with pytest.raises(InvalidInput, match=message) as info:
+        from_mesh_file(f)
+    assert info.value.render().startswith(f"{f}: clusters[")
 
 
 def test_invalid_policy_is_reported_before_analysis(tmp_path: Path):

@@ -31,9 +31,10 @@ from cmesh.cluster import (
     default_node_cidr,
     default_pod_cidr,
     plan_apply,
+    validate,
 )
 from cmesh.datapath import Mesh, load_mesh
-from cmesh.errors import InvalidArgument, InvalidManifest, InvalidPolicy
+from cmesh.errors import InvalidArgument, InvalidCluster, InvalidManifest, InvalidPolicy
 from cmesh.model import POLICY_KINDS, Resource, load_text
 from cmesh.policy import build_view, validate_all
 from cmesh.registry import ClusterRegistry, Home, bootstrap_manifest, read_sources
@@ -46,6 +47,13 @@ SETTINGS = {
     "policy-audit-mode": "policy_audit_mode",
     "allow-localhost": "allow_localhost",
 }
+
+#: The values of the settings that are not true/false.
+_CHOICES: dict[str, tuple[object, ...]] = {
+    "policy_enforcement": tuple(p.value for p in PolicyEnforcement),
+    "allow_localhost": ("auto", "always", "policy"),
+}
+MESH_FILE_HINT = "see docs/analysis.md, 'Where the clusters come from'"
 
 Objects = dict[ObjKey, dict[str, Any]]
 
@@ -228,6 +236,7 @@ def standalone(resources: Sequence[Resource], description: str) -> LoadedMesh:
 
 
 def _settings(cfg: dict[str, Any], where: str) -> dict[str, Any]:
+    """The settings as ClusterConfig fields, each checked (a quoted "false" is not false)."""
     out: dict[str, Any] = {}
     for key, value in (cfg.get("settings") or {}).items():
         if key not in SETTINGS:
@@ -235,10 +244,25 @@ def _settings(cfg: dict[str, Any], where: str) -> dict[str, Any]:
                 f"{where}: unknown setting {key!r}", hint="settings: " + ", ".join(sorted(SETTINGS))
             )
         field_name = SETTINGS[key]
-        if field_name == "policy_enforcement":
-            value = PolicyEnforcement(str(value))
-        out[field_name] = value
+        choices = _CHOICES.get(field_name, (True, False))
+        if value not in choices:
+            shown = ", ".join(str(c).lower() for c in choices)
+            raise InvalidArgument(
+                f"{where}: settings.{key}: expected {shown}, got {value!r}", hint=MESH_FILE_HINT
+            )
+        out[field_name] = PolicyEnforcement(value) if field_name == "policy_enforcement" else value
     return out
+
+
+def _int(c: dict[str, Any], key: str, default: int, where: str) -> int:
+    value = c.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgument(
+            f"{where}.{key}: expected a number, got {value!r}", hint=MESH_FILE_HINT
+        )
+    return value
 
 
 def from_mesh_file(path: Path) -> LoadedMesh:
@@ -251,7 +275,7 @@ def from_mesh_file(path: Path) -> LoadedMesh:
         raise InvalidArgument(f"{file}: not YAML: {exc}") from None
     clusters = data.get("clusters")
     if not isinstance(clusters, list) or not clusters:
-        raise InvalidArgument(f"{file}: `clusters` must be a non-empty list")
+        raise InvalidArgument(f"{file}: `clusters` must be a non-empty list", hint=MESH_FILE_HINT)
     configs: list[ClusterConfig] = []
     objects: dict[str, Objects] = {}
     sources: dict[str, dict[ObjKey, str]] = {}
@@ -259,19 +283,29 @@ def from_mesh_file(path: Path) -> LoadedMesh:
     for i, c in enumerate(clusters):
         where = f"{file}: clusters[{i}]"
         if not isinstance(c, dict) or not c.get("name"):
-            raise InvalidArgument(f"{where}: each cluster needs a name")
-        cid = int(c.get("id", i + 1))
+            raise InvalidArgument(f"{where}: each cluster needs a name", hint=MESH_FILE_HINT)
+        name = str(c["name"])
+        if any(x.name == name for x in configs):
+            raise InvalidArgument(
+                f"{where}.name: cluster name {name!r} is used twice",
+                hint="cluster names must be unique across the mesh (ref §3.2)",
+            )
+        cid = _int(c, "id", i + 1, where)
         paths = [str((file.parent / p).resolve()) for p in c.get("manifests") or []]
         resources: list[Resource] = load_resources(paths) if paths else []
         cfg = ClusterConfig(
-            context=str(c["name"]),
-            name=str(c["name"]),
+            context=name,
+            name=name,
             id=cid,
             pod_cidr=str(c.get("pod-cidr") or default_pod_cidr(cid, [x.pod_cidr for x in configs])),
             node_cidr=default_node_cidr([x.node_cidr for x in configs]),
-            nodes=int(c.get("nodes") or node_count(resources)),
+            nodes=_int(c, "nodes", 0, where) or node_count(resources),
             **_settings(c, where),
         )
+        try:  # the rules `cmesh install` applies (ref §3.2)
+            validate(cfg, configs)
+        except InvalidCluster as exc:
+            raise InvalidCluster(exc.message, hint=exc.hint, where=where) from None
         configs.append(cfg)
         if c.get("bootstrap", True):
             # what ``cmesh install`` creates in a fresh cluster (kube-dns, default/kubernetes)
@@ -292,7 +326,8 @@ def from_mesh_file(path: Path) -> LoadedMesh:
         for p in pairs:
             if len(p) != 2 or not set(p) <= set(names):
                 raise InvalidArgument(
-                    f"{file}: connected: {list(p)} must name two of {', '.join(names)}"
+                    f"{file}: connected: {list(p)} must name two of {', '.join(names)}",
+                    hint="write `connected: all` or pairs, e.g. [[cluster-1, cluster-2]]",
                 )
     mesh = _view_mesh(configs, objects, pairs, sources, lines)  # type: ignore[arg-type]
     hosts = data.get("dns") or {}
@@ -306,7 +341,10 @@ def load(
     """``HOME`` (or ``-``: the home as it is), a mesh file, or manifests over the home."""
     if spec in ("HOME", ""):
         if home is None:
-            raise InvalidArgument("no home to analyse")
+            raise InvalidArgument(
+                "no home to analyse: it has no store and no clusters",
+                hint="create a cluster with `cmesh install`, or give manifests or a mesh file",
+            )
         return from_home(home, context, fresh=fresh)
     path = Path(spec)
     if not path.exists():

@@ -87,7 +87,10 @@ def replay(
     if all_clusters and context_:
         raise InvalidArgument("give --context or --all-clusters, not both")
     if flows != "-" and not Path(flows).exists():
-        raise InvalidArgument(f'the flow log "{flows}" does not exist')
+        raise InvalidArgument(
+            f'the flow log "{flows}" does not exist',
+            hint="give a file written by `hubble observe -o json` (gzip ok), or - for stdin",
+        )
     clusters = None if all_clusters else [state.home.cluster(context_ or state.context).name]
     with progress_bar(state, flows, "reading flows") as advance:
         log, stats = read_log(flows, advance)
