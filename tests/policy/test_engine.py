@@ -130,3 +130,45 @@ def test_decisions_are_memoised_per_map_and_cleared_with_the_settings(synth: Any
     eng.settings = Settings(enforcement="always", audit_mode=True)
     d = eng.decide(Direction.INGRESS, subject, 2, Protocol.TCP, 80)
     assert d.verdict in (Verdict.AUDIT, Verdict.FORWARDED, Verdict.REDIRECTED) and d.default_deny
+
+
+EGRESS_TO_HTTP = """\
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: out, namespace: d}
+spec:
+  endpointSelector: {matchLabels: {app: client}}
+  egress: [{toPorts: [{ports: [{port: http, protocol: TCP}]}]}]
+"""
+
+
+def test_egress_named_ports_follow_the_clusters_ports_as_identities_change_ref_1_8() -> None:
+    """An egress named port resolves against every local endpoint's ports: it stays while any
+    identity still names the port, and goes with the last one."""
+    from cmesh.labels import Labels
+    from cmesh.model import load_text
+    from cmesh.policy import ImportContext
+
+    def labels(app: str) -> Labels:
+        return Labels([Label("k8s", "app", app), Label("k8s", "io.kubernetes.pod.namespace", "d")])
+
+    eng = PolicyEngine("c1")
+    http = [("http", "TCP", 80)]
+    for ident, app, ports in ((1000, "client", []), (1001, "a", http), (1002, "b", http)):
+        eng.upsert_identity(IdentityInfo(ident, labels(app), "c1"), local=True, named_ports=ports)
+    (res,), _ = load_text(EGRESS_TO_HTTP, "p.yaml")
+    eng.set_policy(res.key, import_resource(res, ImportContext("c1")))
+
+    def allowed() -> bool:
+        return eng.decide(Direction.EGRESS, 1000, 2, Protocol.TCP, 80).allowed
+
+    assert allowed()
+    eng.upsert_identity(IdentityInfo(1001, labels("a"), "c1"), local=True, named_ports=[])
+    assert allowed()  # b still names it
+    _check_maps(eng)
+    eng.upsert_identity(IdentityInfo(1002, labels("b"), "c1"), local=True, named_ports=[])
+    assert not allowed()
+    _check_maps(eng)
+    eng.upsert_identity(IdentityInfo(1001, labels("a"), "c1"), local=True, named_ports=http)
+    assert allowed()
+    _check_maps(eng)

@@ -158,11 +158,21 @@ class PolicyEngine:
         else:
             self._variants.pop(ident, None)
         self._maps.drop(ident)  # its own ingress named ports: built again on next use
-        if union != old:
-            self._named_all.subtract(old)
-            self._named_all.update(union)
-            self._named_all += Counter()  # drop zero counts
-            self._maps.named_ports_changed({n for n, _, _ in set(old) ^ set(union)})
+        # The cluster's named ports (egress resolves against them) change only when no other
+        # identity has a port this one gained or lost.
+        changed: set[str] = set()
+        counts = self._named_all  # identities per port, shared with the maps
+        for spec in set(old).difference(union):
+            counts[spec] -= 1
+            if counts[spec] <= 0:
+                del counts[spec]
+                changed.add(spec[0])
+        for spec in set(union).difference(old):
+            counts[spec] += 1
+            if counts[spec] == 1:
+                changed.add(spec[0])
+        if changed:
+            self._maps.named_ports_changed(changed)
 
     def named_ports(self, ident: int) -> NamedPorts:
         """Every named port of ``ident``'s local endpoints (what ingress named ports resolve
