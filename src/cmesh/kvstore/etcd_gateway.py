@@ -70,18 +70,6 @@ def unb64(text: str | None) -> bytes:
     return base64.b64decode(text) if text else b""
 
 
-def prefix_end(prefix: bytes) -> bytes:
-    """The ``range_end`` selecting every key that starts with ``prefix`` (all keys for b"").
-
-    >>> prefix_end(b"a/"), prefix_end(b"")
-    (b'a0', b'\\x00')
-    """
-    for i in range(len(prefix) - 1, -1, -1):
-        if prefix[i] < 0xFF:
-            return prefix[:i] + bytes([prefix[i] + 1])
-    return b"\0"
-
-
 class Rejected(Exception):
     """etcd refused a request with a gRPC status the caller said it handles (``accept``)."""
 

@@ -28,9 +28,9 @@ import time
 from collections.abc import Callable, Iterator
 
 from cmesh.errors import Compacted, StoreUnavailable
-from cmesh.kvstore.etcd_gateway import Gateway, b64, prefix_end, unb64
+from cmesh.kvstore.etcd_gateway import Gateway, b64, unb64
 from cmesh.kvstore.etcd_stream import Json, Stream
-from cmesh.kvstore.ops import deleted
+from cmesh.kvstore.ops import deleted, prefix_end
 from cmesh.kvstore.types import Event, EventType, KeyValue
 
 _FIRST_BACKOFF = 0.05
@@ -39,8 +39,14 @@ _ALL = (b"\0", b"\0")  # etcd's "every key" range
 
 
 def key_range(prefix: str) -> tuple[bytes, bytes]:
-    """``(key, range_end)`` of every key starting with ``prefix`` (everything for "")."""
-    return (prefix.encode(), prefix_end(prefix.encode())) if prefix else _ALL
+    """``(key, range_end)`` of every key starting with ``prefix`` (everything for "").
+
+    A ``range_end`` of ``\\0`` is etcd's "every key from ``key`` on".
+    """
+    if not prefix:
+        return _ALL
+    key = prefix.encode()
+    return key, prefix_end(key) or b"\0"
 
 
 def kv_of(raw: Json) -> KeyValue:

@@ -1,9 +1,10 @@
 """What every kvstore backend does with transaction ops before and after applying them.
 
-It owns the three rules the backends share so that memory, SQLite and etcd agree exactly:
-which op lists are caller bugs (:func:`check_ops`, run before anything changes, so a refusal
-changes nothing), the error for a put with a dead lease (:func:`lease_not_found`), and the
-shape of a DELETE event's key-value (:func:`deleted`).  Pure functions: no I/O, no state.
+It owns the rules the backends share so that memory, SQLite and etcd agree exactly: which op
+lists are caller bugs (:func:`check_ops`, run before anything changes, so a refusal changes
+nothing), the error for a put with a dead lease (:func:`lease_not_found`), the shape of a
+DELETE event's key-value (:func:`deleted`), and where a prefix's keys end in byte order
+(:func:`prefix_end`).  Pure functions: no I/O, no state.
 """
 
 from __future__ import annotations
@@ -59,3 +60,17 @@ def lease_not_found(lease: int) -> NotFound:
 def deleted(key: str, revision: int) -> KeyValue:
     """The ``kv`` of a DELETE event: only the key and the delete's revision, as in etcd."""
     return KeyValue(key, b"", create_revision=0, mod_revision=revision, version=0, lease=0)
+
+
+def prefix_end(prefix: bytes) -> bytes | None:
+    """The smallest key above every key starting with ``prefix``; ``None`` when there is none.
+
+    Keys are UTF-8, which has no 0xFF byte, so the last byte below 0xFF is the one to raise.
+
+    >>> prefix_end(b"a/"), prefix_end(b""), prefix_end(b"\\xff")
+    (b'a0', None, None)
+    """
+    for i in range(len(prefix) - 1, -1, -1):
+        if prefix[i] < 0xFF:
+            return prefix[:i] + bytes([prefix[i] + 1])
+    return None

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from cmesh.errors import Compacted, StoreUnavailable
 from cmesh.kvstore.memory import DEFAULT_HISTORY, Clock
-from cmesh.kvstore.ops import check_ops, deleted, lease_not_found
+from cmesh.kvstore.ops import check_ops, deleted, lease_not_found, prefix_end
 from cmesh.kvstore.store import Store
 from cmesh.kvstore.types import Compare, Delete, Event, EventType, KeyValue, Put, TxnOp, TxnResult
 
@@ -94,10 +94,8 @@ def _translated(path: Path, busy_timeout: float) -> Iterator[None]:
 def _key_range(prefix: str) -> tuple[str, tuple[bytes, ...]]:
     """A WHERE clause selecting the keys that start with ``prefix`` (an index range)."""
     low = prefix.encode()
-    for i in range(len(low) - 1, -1, -1):
-        if low[i] < 0xFF:  # UTF-8 has no 0xff byte, so this is the last byte
-            return "key >= ? AND key < ?", (low, low[:i] + bytes([low[i] + 1]))
-    return "key >= ?", (low,)
+    high = prefix_end(low)
+    return ("key >= ?", (low,)) if high is None else ("key >= ? AND key < ?", (low, high))
 
 
 def _kv(row: tuple[bytes, bytes, int, int, int, int]) -> KeyValue:
