@@ -16,7 +16,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from tests.conftest import EXAMPLES, Cmesh
+from tests.conftest import EXAMPLES, Cmesh, guide_clusters
 
 MESH = str(EXAMPLES / "guide-mesh.yaml")
 SPEC = str(EXAMPLES / "guide-intent.yaml")
@@ -249,47 +249,32 @@ def test_spec_errors_name_the_field(cmesh: Cmesh, tmp_path: Path, body: str, mes
 
 
 @pytest.fixture
-def guide_home(two_clusters: Cmesh) -> Cmesh:
+def guide_home(cmesh: Cmesh) -> Cmesh:
     """The demo's state: workloads, seed policies, corrected policies, connected (guide.py)."""
-    cmesh = two_clusters
     seed, fixed = EXAMPLES / "seed", EXAMPLES / "corrected"
+    guide_clusters(cmesh, seed / "payment.yaml", seed / "workloads.yaml")
+    names = [
+        "allow-from-cluster-1",
+        "api-http-policy",
+        "allow-dns",
+        "allow-frontend-to-payment",
+        "restrict-cross-region-database-access",
+    ]
+    fixes = [
+        "default-deny-all",
+        "mtls-required-policy",
+        "allow-frontend-to-payment",
+        "restrict-cross-region-database-access",
+        "allow-required-egress",
+    ]
     for c in ("cluster-1", "cluster-2"):
-        cmesh(
-            "apply",
-            "-f",
-            str(seed / "payment.yaml"),
-            "-f",
-            str(seed / "workloads.yaml"),
-            "--context",
-            c,
-        )
-        names = [
-            "allow-from-cluster-1",
-            "api-http-policy",
-            "allow-dns",
-            "allow-frontend-to-payment",
-            "restrict-cross-region-database-access",
-        ]
-        cmesh(
-            "apply",
-            *[x for n in names for x in ("-f", str(seed / "policies" / f"{n}.yaml"))],
-            "--context",
-            c,
-        )
-        fixes = [
-            "default-deny-all",
-            "mtls-required-policy",
-            "allow-frontend-to-payment",
-            "restrict-cross-region-database-access",
-            "allow-required-egress",
-        ]
-        cmesh(
-            "apply", *[x for n in fixes for x in ("-f", str(fixed / f"{n}.yaml"))], "--context", c
-        )
-        cmesh("clustermesh", "enable", "--context", c, "--service-type", "LoadBalancer")
+        for files in (
+            [seed / "policies" / f"{n}.yaml" for n in names],
+            [fixed / f"{n}.yaml" for n in fixes],
+        ):
+            cmesh("apply", *[x for f in files for x in ("-f", str(f))], "--context", c)
     cmesh("apply", "-f", str(fixed / "restricted-dns.yaml"), "--context", "cluster-1")
     cmesh("dns", "add", "example.com", "93.184.216.34")
-    cmesh("clustermesh", "connect", "--context", "cluster-1", "--destination-context", "cluster-2")
     return cmesh
 
 
