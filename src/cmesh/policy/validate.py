@@ -98,7 +98,12 @@ def _rule(v: _V, path: Path, r: model.Rule, clusterwide: bool) -> None:
             "add `endpointSelector: {}` to select every endpoint of the namespace",
         )
     if r.endpoint_selector is not None and r.node_selector is not None:
-        v.err((*path, "nodeSelector"), "rule cannot have both EndpointSelector and NodeSelector")
+        v.err(
+            (*path, "nodeSelector"),
+            "rule cannot have both EndpointSelector and NodeSelector",
+            "keep endpointSelector to select pods, or nodeSelector to select hosts; write two "
+            "rules for both",
+        )
     if r.node_selector is not None and not clusterwide:
         v.err(
             (*path, "nodeSelector"),
@@ -137,7 +142,11 @@ def _rule(v: _V, path: Path, r: model.Rule, clusterwide: bool) -> None:
     for attr, alias in (("ingress", "ingress"), ("egress", "egress")):
         _l7_conflicts(v, (*path, alias), getattr(r, attr) or ())
     if r.log is not None and not r.log.value.isprintable():
-        v.err((*path, "log", "value"), "log value must be printable")
+        v.err(
+            (*path, "log", "value"),
+            "log value must be printable",
+            "remove control characters (tabs, newlines) from the value",
+        )
 
 
 def _l7_kind(pr: Any) -> str:
@@ -245,7 +254,9 @@ def _element(v: _V, path: Path, e: Any, *, ingress: bool, deny: bool, host: bool
     for i, svc in enumerate(getattr(e, "to_services", None) or ()):
         if svc.k8s_service is None and svc.k8s_service_selector is None:
             v.err(
-                (*path, "toServices", i), "toServices entry needs k8sService or k8sServiceSelector"
+                (*path, "toServices", i),
+                "toServices entry needs k8sService or k8sServiceSelector",
+                "name the service: `k8sService: {serviceName: NAME, namespace: NS}`",
             )
     for i, pr in enumerate(to_ports or ()):
         _port_rule(v, (*path, "toPorts", i), pr, ingress=ingress, host=host)
@@ -273,7 +284,11 @@ def _port_rule(v: _V, path: Path, pr: Any, *, ingress: bool, host: bool) -> None
             "DNS rules belong in egress rules towards the DNS server (ref §1.10)",
         )
     if host and has_l7 and not has_dns:
-        v.err((*path, "rules"), "host policies do not support L7 rules yet")
+        v.err(
+            (*path, "rules"),
+            "host policies do not support L7 rules yet",
+            "host policies accept only DNS rules at L7 (ref §1.10): drop the rules or select pods",
+        )
     server_names = getattr(pr, "server_names", None)
     if server_names and has_l7 and getattr(pr, "terminating_tls", None) is None:
         v.err(
@@ -283,7 +298,11 @@ def _port_rule(v: _V, path: Path, pr: Any, *, ingress: bool, host: bool) -> None
         )
     for i, sn in enumerate(server_names or ()):
         if not sn:
-            v.err((*path, "serverNames", i), "Empty server name is not allowed")
+            v.err(
+                (*path, "serverNames", i),
+                "Empty server name is not allowed",
+                "remove the empty entry, or write the TLS server name (SNI) to allow",
+            )
     ports = pr.ports or []
     if not ports and has_dns:
         v.err(
@@ -305,9 +324,17 @@ def _port_rule(v: _V, path: Path, pr: Any, *, ingress: bool, host: bool) -> None
             n = int(pp.port)
             zero = zero or n == 0
             if pp.end_port is not None and pp.end_port < n and pp.end_port != 0:
-                v.err((*pp_path, "endPort"), f"endPort {pp.end_port} is lower than port {n}")
+                v.err(
+                    (*pp_path, "endPort"),
+                    f"endPort {pp.end_port} is lower than port {n}",
+                    "endPort is the last port of the range: at least port, or omit it",
+                )
             if has_dns and pp.end_port is not None and pp.end_port > n:
-                v.err((*pp_path, "endPort"), "DNS rules do not support port ranges")
+                v.err(
+                    (*pp_path, "endPort"),
+                    "DNS rules do not support port ranges",
+                    "drop endPort: name the DNS server's port (53)",
+                )
         if pp.protocol in ("VRRP", "IGMP"):
             v.err(
                 (*pp_path, "protocol"),
@@ -322,9 +349,17 @@ def _port_rule(v: _V, path: Path, pr: Any, *, ingress: bool, host: bool) -> None
     listener = getattr(pr, "listener", None)
     if listener is not None:
         if ingress:
-            v.err((*path, "listener"), f"Listener is not allowed on ingress ({listener.name})")
+            v.err(
+                (*path, "listener"),
+                f"Listener is not allowed on ingress ({listener.name})",
+                "listeners redirect egress traffic only: move it to an egress rule",
+            )
         if has_l7:
-            v.err((*path, "listener"), f"Listener is not allowed with L7 rules ({listener.name})")
+            v.err(
+                (*path, "listener"),
+                f"Listener is not allowed with L7 rules ({listener.name})",
+                "use either the listener or the L7 rules on this port",
+            )
     if has_l7:
         if zero:
             v.err(
@@ -345,6 +380,7 @@ def _port_rule(v: _V, path: Path, pr: Any, *, ingress: bool, host: bool) -> None
             v.err(
                 (*path, "rules", "l7"),
                 "'l7' may only be specified when a 'l7proto' is also specified",
+                "add `l7proto: <parser>`, or write http or dns rules instead",
             )
         for i, h in enumerate(rules.http or ()):
             _http(v, (*path, "rules", "http", i), h)
@@ -372,12 +408,20 @@ def _http(v: _V, path: Path, h: model.PortRuleHTTP) -> None:
         )
     for i, hm in enumerate(h.header_matches or ()):
         if not hm.name:
-            v.err((*path, "headerMatches", i, "name"), "headerMatches entries need a name")
+            v.err(
+                (*path, "headerMatches", i, "name"),
+                "headerMatches entries need a name",
+                "write the header to match: `{name: X-Token, value: ...}`",
+            )
 
 
 def _fqdn(v: _V, path: Path, f: model.FQDNSelector) -> None:
     if bool(f.match_name) == bool(f.match_pattern):
-        v.err(path, "exactly one of matchName or matchPattern must be set")
+        v.err(
+            path,
+            "exactly one of matchName or matchPattern must be set",
+            "matchName for one name, matchPattern for a wildcard such as *.example.com",
+        )
         return
     if f.match_name and not FQDN_NAME.match(f.match_name):
         v.err(
@@ -389,13 +433,18 @@ def _fqdn(v: _V, path: Path, f: model.FQDNSelector) -> None:
         v.err(
             (*path, "matchPattern"),
             f"invalid matchPattern {f.match_pattern!r}: only [-a-zA-Z0-9_.*] allowed",
+            "write a DNS name where * stands for part of a label, e.g. *.example.com",
         )
 
 
 def _selector(v: _V, path: Path, sel: model.EndpointSelector) -> None:
     for k in sel.match_labels or {}:
         if not k:
-            v.err((*path, "matchLabels"), "empty label key")
+            v.err(
+                (*path, "matchLabels"),
+                "empty label key",
+                "write the label's key, e.g. `app: web`; `{}` selects every endpoint",
+            )
 
 
 def _cidr(v: _V, path: Path, text: str, *, allow_ip: bool) -> None:
@@ -415,7 +464,11 @@ def _cidr(v: _V, path: Path, text: str, *, allow_ip: bool) -> None:
 def _cidr_rule(v: _V, path: Path, c: model.CIDRRule) -> None:
     given = [x for x in (c.cidr, c.cidr_group_ref, c.cidr_group_selector) if x]
     if len(given) != 1:
-        v.err(path, "exactly one of cidr, cidrGroupRef or cidrGroupSelector must be set")
+        v.err(
+            path,
+            "exactly one of cidr, cidrGroupRef or cidrGroupSelector must be set",
+            "write one per toCIDRSet/fromCIDRSet entry (entries are ORed)",
+        )
         return
     if not c.cidr:
         return
@@ -434,7 +487,11 @@ def _cidr_rule(v: _V, path: Path, c: model.CIDRRule) -> None:
         try:
             ex = ipaddress.ip_network(e, strict=False)
         except ValueError:
-            v.err((*path, "except", i), f"unable to parse except CIDR {e!r}")
+            v.err(
+                (*path, "except", i),
+                f"unable to parse except CIDR {e!r}",
+                "write a prefix inside the cidr, such as 10.1.0.0/16",
+            )
             continue
         if ex.version != net.version or ex.network_address not in net:
             v.err(
@@ -458,11 +515,19 @@ def _knp(v: _V, np: model.NetworkPolicy) -> None:
                     and peer.pod_selector is None
                     and peer.namespace_selector is None
                 ):
-                    v.err(pp, "must specify a peer (podSelector, namespaceSelector or ipBlock)")
+                    v.err(
+                        pp,
+                        "must specify a peer (podSelector, namespaceSelector or ipBlock)",
+                        f"an empty peer is not allowed; omit `{peers_alias}` to allow every peer",
+                    )
                 if peer.ip_block is not None and (
                     peer.pod_selector is not None or peer.namespace_selector is not None
                 ):
-                    v.err(pp, "may not specify more than 1 peer type when ipBlock is set")
+                    v.err(
+                        pp,
+                        "may not specify more than 1 peer type when ipBlock is set",
+                        "put the ipBlock in a peer entry of its own (peers are ORed)",
+                    )
                 if peer.ip_block is not None:
                     _cidr_rule(
                         v,
@@ -474,7 +539,11 @@ def _knp(v: _V, np: model.NetworkPolicy) -> None:
             for j, port in enumerate(r.ports or ()):
                 pth: Path = ("spec", direction, i, "ports", j)
                 if isinstance(port.port, int) and not 1 <= port.port <= 65535:
-                    v.err((*pth, "port"), f"port {port.port} must be between 1 and 65535")
+                    v.err(
+                        (*pth, "port"),
+                        f"port {port.port} must be between 1 and 65535",
+                        "omit port to allow every port",
+                    )
                 if isinstance(port.port, str):
                     try:
                         check_port(port.port)
@@ -483,7 +552,9 @@ def _knp(v: _V, np: model.NetworkPolicy) -> None:
                 if port.end_port is not None:
                     if not isinstance(port.port, int):
                         v.err(
-                            (*pth, "endPort"), "endPort may only be specified with a numeric port"
+                            (*pth, "endPort"),
+                            "endPort may only be specified with a numeric port",
+                            "drop endPort, or write the port's number",
                         )
                     elif port.end_port < port.port:
                         v.err(
