@@ -199,3 +199,17 @@ def test_large_maps_agree_too(guide, tmp_path_factory):
                 assert _same(got, want), (subj, peer, port)
                 checked += 1
     assert subjects and checked > 5000
+
+
+def test_more_clusters_than_the_code_holds_is_a_clear_error():
+    """A home may have up to 511 clusters (ref §3.2); one set of tables encodes 63 of them, so
+    replay builds its tables for the replayed clusters only and says what to do beyond."""
+    from cmesh.datapath import Mesh
+    from cmesh.errors import InvalidArgument
+    from cmesh.replay.tables import MAX_CLUSTERS
+
+    mesh = Mesh({f"c{i}": None for i in range(MAX_CLUSTERS + 1)})  # type: ignore[misc]
+    assert SideTables(mesh, ["c7"]).index == {"c7": 0}
+    with pytest.raises(InvalidArgument, match="at most 63") as info:
+        SideTables(mesh)
+    assert "--context" in info.value.hint

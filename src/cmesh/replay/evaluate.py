@@ -281,7 +281,7 @@ def replay(
     dns_keys = [k for k in keys if k[7] is not None and k[7][0] == "dns"]
     queried: dict[str, set[str]] = {}
     if dns_keys:
-        tables = SideTables(mesh)
+        tables = SideTables(mesh, sorted(scope))
         first = _results(_plan(mesh, resolver, dns_keys, scope, tables), tables, log)
         for r in first:
             name = (r.key[7][1] if r.key[7] else "").lower().rstrip(".")
@@ -293,7 +293,7 @@ def replay(
             if proxied and any(x.dns for x in eg.decision.l7 or ()):  # type: ignore[union-attr]
                 result.learned.setdefault(r.src.cluster, set()).add(name)
     _learn(mesh, log, scope, queried, result)
-    tables = SideTables(mesh)
+    tables = SideTables(mesh, sorted(scope))
     plan = _plan(mesh, resolver, keys, scope, tables)
     result.results = _results(plan, tables, log)
     _explain(mesh, result)

@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cmesh.datapath import Mesh
+from cmesh.errors import InvalidArgument
 from cmesh.identity import ReservedIdentity
 from cmesh.policy import Decision, Direction, MapState, Protocol, Verdict
 
@@ -61,6 +62,8 @@ _CODES = {
     Verdict.DROPPED: DROP,
 }
 ID_BITS = 26
+#: Clusters one set of tables holds (6 bits of the code).
+MAX_CLUSTERS = 63
 #: Up to this many map entries per row, segments are labelled by PolicyEngine.decide itself.
 DIRECT_ENTRIES = 64
 _OTHER = (1 << ID_BITS) - 1  # the peer class "no entry of its own" (never a real identity)
@@ -134,8 +137,12 @@ class SideTables:
     def __post_init__(self) -> None:
         if not self.clusters:
             self.clusters = sorted(self.mesh.views)
-        if len(self.clusters) > 63:
-            raise ValueError("at most 63 clusters per replay")
+        if len(self.clusters) > MAX_CLUSTERS:
+            raise InvalidArgument(
+                f"{len(self.clusters)} clusters to replay at once; the tables hold at most "
+                f"{MAX_CLUSTERS}",
+                hint="replay fewer clusters at a time (--context CLUSTER)",
+            )
         self.index = {c: i for i, c in enumerate(self.clusters)}
 
     # -- compiling ------------------------------------------------------------------------
