@@ -142,6 +142,7 @@ def test_cilium_rejects(case):
     assert e.file == "p.yaml" and e.line > 0 and e.obj == "CiliumNetworkPolicy default/p"
     if hint:
         assert hint in e.hint
+    assert all(e.hint for e in errs), [e.render() for e in errs if not e.hint]  # what to do
 
 
 def test_empty_policy_without_spec():
@@ -194,9 +195,11 @@ def test_valid_policies_pass(body):
 
 def test_knp_rules():
     text = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\nspec:\n  podSelector: {}\n  ingress:\n  - ports: [{port: http, endPort: 90}]\n    from: [{ipBlock: {cidr: 10.0.0.0/8}, podSelector: {}}]\n"
-    msgs = [e.message for e in errors(text)]
+    errs = errors(text)
+    msgs = [e.message for e in errs]
     assert any("endPort may only be specified with a numeric port" in m for m in msgs)
     assert any("may not specify more than 1 peer type" in m for m in msgs)
+    assert all(e.hint for e in errs)
 
 
 def test_the_guides_policies_fail_exactly_where_cilium_fails_ref_7():

@@ -224,6 +224,7 @@ def _element(v: _V, path: Path, e: Any, *, ingress: bool, deny: bool, host: bool
         v.err(
             (*path, "icmps"),
             "The ICMPs block may only be present without ToPorts. Define a separate rule to use ToPorts.",
+            "give icmps a rule element of its own, with the same peers (elements are ORed)",
         )
     if not ingress and getattr(e, "to_services", None) and to_ports:
         v.err(
