@@ -276,6 +276,7 @@ def test_bad_flags_are_rejected_with_hubbles_message_ref_4_5(args, message):
     with pytest.raises(InvalidArgument) as info:
         parse_filters(flags(*args))
     assert message in info.value.message
+    assert info.value.hint  # and cmesh says what to write instead
 
 
 def test_lower_case_verdict_hint_names_the_upper_case_one_ref_4_5():

@@ -264,3 +264,22 @@ def test_invalid_filter_values_are_rejected_with_hubbles_message(flow_filter, me
     with pytest.raises(InvalidArgument) as info:
         compile_filter(flow_filter)
     assert message in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("flow_filter", "where"),
+    [
+        (
+            FlowFilter(destination_fqdn=["ok.io", "ex ample.com"]),
+            'destination fqdn filter "ex ample.com"',
+        ),
+        (FlowFilter(source_fqdn=["a.."]), 'source fqdn filter "a.."'),
+        (FlowFilter(node_name=["a/b/c"]), 'node name filter "a/b/c"'),
+        (FlowFilter(destination_cluster_name=[""]), "destination cluster filter"),
+    ],
+    ids=["fqdn-second-value", "source-fqdn", "node-name", "cluster"],
+)
+def test_pattern_errors_name_the_filter_and_value_and_say_what_to_write(flow_filter, where):
+    with pytest.raises(InvalidArgument) as info:
+        compile_filter(flow_filter)
+    assert where in info.value.message and info.value.hint

@@ -172,14 +172,18 @@ def _check_namespaces(t: _Tracker, ff: dict[str, list[Any]] | None) -> None:
             for name in ff.get(key, []):
                 other = _namespace_of(name)
                 if other and other != ns:
-                    raise InvalidArgument(f'namespace conflict: "{ns}" does not contain "{name}"')
+                    raise InvalidArgument(
+                        f'namespace conflict: "{ns}" does not contain "{name}"',
+                        hint="drop the namespace flag or the namespace of the name, or make them agree",
+                    )
     for side in ("source", "destination"):
         for pod in ff.get(f"{side}_pod", []):
             pod_ns = _namespace_of(pod)
             for svc in ff.get(f"{side}_service", []) if pod_ns else []:
                 if _namespace_of(svc) != pod_ns:
                     raise InvalidArgument(
-                        f'namespace of service "{svc}" conflict with pod "{pod_ns}"'
+                        f'namespace of service "{svc}" conflict with pod "{pod_ns}"',
+                        hint="give the pod and the service of one side the same namespace",
                     )
 
 
@@ -287,18 +291,24 @@ def parse_filters(flags: Sequence[Flag]) -> tuple[tuple[FlowFilter, ...], tuple[
     for flag, value in flags:
         name = flag_name(flag)
         if name in _UNSUPPORTED:
-            raise InvalidArgument(f"filter --{name} is not supported by cmesh")
+            raise InvalidArgument(
+                f"filter --{name} is not supported by cmesh",
+                hint="cmesh flows carry no trace IDs and no CEL is evaluated; use the other"
+                " filters (see cmesh hubble observe --help)",
+            )
         if not is_filter_flag(name):
             raise InvalidArgument(
                 f"unknown filter flag {flag}", hint="see cmesh hubble observe --help"
             )
         if name == "not":
             if blacklisting:
-                raise InvalidArgument("consecutive --not statements")
+                raise InvalidArgument(
+                    "consecutive --not statements", hint="write one --not before each filter"
+                )
             blacklisting = True
             continue
         if value is None and name not in BOOLEAN_FLAGS:
-            raise InvalidArgument(f"flag --{name} needs a value")
+            raise InvalidArgument(f"flag --{name} needs a value", hint=f"write --{name} VALUE")
         _set(black if blacklisting else white, name, value or "")
         blacklisting = False
     if blacklisting:

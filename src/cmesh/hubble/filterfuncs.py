@@ -160,17 +160,30 @@ def _node_regex(pattern: str) -> str:
     return f"{cluster_re}/{node_re}"
 
 
-def _anchored(parts: list[str]) -> object:
+def _anchored(patterns: Sequence[str], to_regex: Callable[[str], str], what: str, hint: str) -> Any:
+    """One anchored regex ORing ``patterns``; a bad one is named with its filter (``what``)."""
+    parts = []
+    for pattern in patterns:
+        try:
+            parts.append(to_regex(pattern))
+        except InvalidArgument as exc:
+            raise _fail(f"invalid {what} filter {go_quote(pattern)}: {exc.message}", hint) from None
     return compile_re(r"\A(?:" + "|".join(parts) + r")\z", "invalid pattern")
 
 
-def _by_fqdns(patterns: Sequence[str], get: Callable[[Flow], Sequence[str]]) -> Predicate:
-    regex = _anchored([_fqdn_regex(p) for p in patterns])
-    return lambda flow: any(regex.search(n) for n in get(flow))  # type: ignore[attr-defined]
+_FQDN_HINT = "write a DNS name; '*' matches any run of name characters, e.g. *.cilium.io"
+
+
+def _by_fqdns(
+    patterns: Sequence[str], get: Callable[[Flow], Sequence[str]], what: str
+) -> Predicate:
+    regex = _anchored(patterns, _fqdn_regex, f"{what} fqdn", _FQDN_HINT)
+    return lambda flow: any(regex.search(n) for n in get(flow))
 
 
 def _by_node_names(patterns: Sequence[str]) -> Predicate:
-    regex = _anchored([_node_regex(p) for p in patterns])
+    hint = "write [cluster/]node, each part a name pattern, e.g. cluster-1/* or k8s*"
+    regex = _anchored(patterns, _node_regex, "node name", hint)
 
     def check(flow: Flow) -> bool:
         name = flow.node_name
@@ -178,7 +191,7 @@ def _by_node_names(patterns: Sequence[str]) -> Predicate:
             return False
         if "/" not in name:
             name = f"{DEFAULT_CLUSTER_NAME}/{name}"
-        return regex.search(name) is not None  # type: ignore[attr-defined]
+        return regex.search(name) is not None
 
     return check
 
@@ -326,9 +339,12 @@ def _ip(attr: str) -> Callable[[Flow], str]:
     return lambda flow: getattr(flow.IP, attr) if flow.IP is not None else ""
 
 
-def _cluster(names: Sequence[str], ep: Callable[[Flow], Endpoint | None]) -> Predicate:
+def _cluster(names: Sequence[str], ep: Callable[[Flow], Endpoint | None], what: str) -> Predicate:
     if "" in names:
-        raise _fail("invalid filter, name must not be empty")
+        raise _fail(
+            f"invalid {what} cluster filter, name must not be empty",
+            "give a cluster name, e.g. --cluster cluster-1",
+        )
     return _member(_ep_field(ep, "cluster_name"), names)
 
 
@@ -368,16 +384,16 @@ _BUILDERS: tuple[tuple[str, Builder], ...] = (
             v, lambda f: _svc(f.destination_service), "invalid destination service filter: "
         ),
     ),
-    ("source_fqdn", lambda v: _by_fqdns(v, lambda f: f.source_names)),
-    ("destination_fqdn", lambda v: _by_fqdns(v, lambda f: f.destination_names)),
+    ("source_fqdn", lambda v: _by_fqdns(v, lambda f: f.source_names, "source")),
+    ("destination_fqdn", lambda v: _by_fqdns(v, lambda f: f.destination_names, "destination")),
     ("source_port", lambda v: _by_ports(v, 0, "source")),
     ("destination_port", lambda v: _by_ports(v, 1, "destination")),
     ("tcp_flags", _by_tcp_flags),
     ("node_name", _by_node_names),
     ("ip_version", lambda v: _member(lambda f: f.IP.ipVersion if f.IP else IPVersion(0), v)),
     ("traffic_direction", lambda v: _member(lambda f: f.traffic_direction, v)),
-    ("source_cluster_name", lambda v: _cluster(v, _src)),
-    ("destination_cluster_name", lambda v: _cluster(v, _dst)),
+    ("source_cluster_name", lambda v: _cluster(v, _src, "source")),
+    ("destination_cluster_name", lambda v: _cluster(v, _dst, "destination")),
     ("encrypted", lambda v: _member(lambda f: f.IP is not None and f.IP.encrypted, v)),
     ("interface", _by_interfaces),
 )

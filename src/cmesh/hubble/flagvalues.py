@@ -59,7 +59,8 @@ def identity(value: str) -> int:
         n for n, r in sorted(RESERVED_BY_NAME.items(), key=lambda kv: kv[1]) if n != "unknown"
     )
     raise InvalidArgument(
-        f"invalid security identity, expected one of [{names}] or a numeric value"
+        f"invalid security identity, expected one of [{names}] or a numeric value",
+        hint="e.g. --identity world or --identity 16530",
     )
 
 
@@ -120,7 +121,10 @@ def direction(value: str) -> TrafficDirection:
     low = value.lower()
     if low in ("ingress", "egress"):
         return TrafficDirection[low.upper()]
-    raise InvalidArgument(f"{low}: invalid traffic direction, expected ingress or egress")
+    raise InvalidArgument(
+        f"{low}: invalid traffic direction, expected ingress or egress",
+        hint="write --traffic-direction ingress or --traffic-direction egress",
+    )
 
 
 def ip_version(value: str) -> IPVersion:
@@ -136,7 +140,7 @@ def ip_version(value: str) -> IPVersion:
 def drop_reason(value: str) -> DropReason:
     """The exact DropReason enum name, e.g. ``POLICY_DENIED``."""
     if not value:
-        raise InvalidArgument("empty --drop-reason-desc value")
+        raise InvalidArgument("empty --drop-reason-desc value", hint="e.g. POLICY_DENIED")
     if value not in DropReason.__members__:
         raise InvalidArgument(
             f"invalid --drop-reason-desc value: {value}", hint="e.g. POLICY_DENIED"
@@ -154,5 +158,8 @@ def http_header(value: str) -> HTTPHeader:
     """``key:value``, split at the first colon."""
     key, sep, val = value.partition(":")
     if not sep:
-        raise InvalidArgument(f'invalid http-header value "{value}", expected name:value')
+        raise InvalidArgument(
+            f'invalid http-header value "{value}", expected name:value',
+            hint="e.g. --http-header X-Request-Id:42",
+        )
     return HTTPHeader(key, val)
