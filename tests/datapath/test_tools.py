@@ -218,3 +218,18 @@ def test_unknown_tool_and_bad_option(home: Cmesh):
     assert r.exit_code == 1 and "not found in the simulated pod" in r.stderr
     r = ex(home, "default/frontend", "curl", "--bogus", "http://x/")
     assert r.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("cmd", "code", "err"),
+    [
+        (("nc", "-z", "-w", "soon", "database", "5432"), 1, "nc: timeout invalid: soon"),
+        (("ping", "-c", "x", "api"), 2, "ping: invalid argument: 'x'"),
+        (("ping", "-c", "0", "api"), 2, "ping: invalid argument: '0'"),
+        (("ping", "-W", "long", "api"), 2, "ping: invalid argument: 'long'"),
+    ],
+    ids=["nc-w", "ping-c", "ping-c-0", "ping-W"],
+)
+def test_a_bad_number_is_the_tools_own_usage_error(home: Cmesh, cmd, code, err):
+    r = ex(home, "default/api", *cmd)
+    assert (r.exit_code, r.stderr.strip()) == (code, err)

@@ -232,3 +232,13 @@ def test_policy_default_local_cluster_switch_ref_1_14(cmesh: Cmesh, manifest):
         trace(cmesh, "cluster-2/default/api", "cluster-1/default/frontend", 80)["verdict"]
         == "FORWARDED"
     )
+
+
+def test_connect_to_itself_says_what_to_give_instead(cmesh: Cmesh):
+    mesh(cmesh, 1)
+    res = cmesh(
+        "clustermesh", "connect", "--context", "cluster-1", "--destination-context", "cluster-1",
+        ok=False,
+    )  # fmt: skip
+    assert res.exit_code == 1 and "cannot connect cluster cluster-1 to itself" in res.stderr
+    assert "another cluster's context as --destination-context" in res.stderr

@@ -355,20 +355,22 @@ def nslookup(sim: Simulator, src: Peer, args: list[str]) -> ToolResult:
 
 # -- nc / ping ---------------------------------------------------------------------------------------
 def nc(sim: Simulator, src: Peer, args: list[str]) -> ToolResult:
-    udp = zero = verbose = False
+    udp = verbose = False
     wait = 5.0
     rest: list[str] = []
     i = 0
     while i < len(args):
         a = args[i]
         if a == "-w" and i + 1 < len(args):
-            wait = float(args[i + 1])
+            try:
+                wait = float(args[i + 1])
+            except ValueError:
+                return ToolResult("", f"nc: timeout invalid: {args[i + 1]}\n", 1)
             i += 2
             continue
         if a.startswith("-") and len(a) > 1:
-            for ch in a[1:]:
+            for ch in a[1:]:  # -z (scan only) changes nothing here: no data is ever sent
                 udp |= ch == "u"
-                zero |= ch == "z"
                 verbose |= ch == "v"
             i += 1
             continue
@@ -417,11 +419,18 @@ def ping(sim: Simulator, src: Peer, args: list[str]) -> ToolResult:
     hosts = []
     i = 0
     while i < len(args):
-        if args[i] == "-c" and i + 1 < len(args):
-            count = int(args[i + 1])
-            i += 2
-        elif args[i] == "-W" and i + 1 < len(args):
-            wait = float(args[i + 1])
+        if args[i] in ("-c", "-W") and i + 1 < len(args):
+            value = args[i + 1]
+            invalid = ToolResult("", f"ping: invalid argument: '{value}'\n", 2)
+            if args[i] == "-c":
+                if not value.isdigit() or int(value) < 1:
+                    return invalid
+                count = int(value)
+            else:
+                try:
+                    wait = float(value)
+                except ValueError:
+                    return invalid
             i += 2
         elif args[i].startswith("-"):
             i += 1

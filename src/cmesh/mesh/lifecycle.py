@@ -49,7 +49,10 @@ def disable(mgr: MeshManager, cfg: ClusterConfig) -> ClusterConfig:
 def check_pair(a: ClusterConfig, b: ClusterConfig) -> None:
     """Why two clusters cannot be connected, as an error (ref §3.2, §3.3 ValidateRemoteConfig)."""
     if a.name == b.name:
-        raise InvalidCluster(f"cannot connect cluster {a.name} to itself")
+        raise InvalidCluster(
+            f"cannot connect cluster {a.name} to itself",
+            hint="give another cluster's context as --destination-context",
+        )
     for c in (a, b):
         if c.id == 0:
             raise InvalidCluster(
