@@ -1,6 +1,7 @@
 """Cumulative counters per cluster, kept in the kvstore so every invocation adds to them.
 
-``cmesh/metrics/<cluster>`` holds ``{"<metric>|k=v,k=v": value}``; additions are one
+``cmesh/metrics/<cluster>`` holds ``{"<metric>|k=v,k=v": value}`` (``%`` and ``,`` in a label
+value are written ``%25`` and ``%2C``: DNS ``qtypes`` are comma-joined); additions are one
 compare-and-swap each, retried, so two processes counting at once lose nothing.
 """
 
@@ -18,13 +19,20 @@ PREFIX = "cmesh/metrics/"
 
 def _enc(k: Key) -> str:
     name, labels = k
-    return name + "|" + ",".join(f"{a}={b}" for a, b in labels)
+    return name + "|" + ",".join(f"{a}={_escape(b)}" for a, b in labels)
 
 
 def _dec(s: str) -> Key:
     name, _, rest = s.partition("|")
-    labels = tuple(tuple(x.split("=", 1)) for x in rest.split(",") if x) if rest else ()
-    return name, labels  # type: ignore[return-value]
+    labels = []
+    for item in rest.split(",") if rest else ():
+        label, _, value = item.partition("=")
+        labels.append((label, value.replace("%2C", ",").replace("%25", "%")))
+    return name, tuple(labels)
+
+
+def _escape(value: str) -> str:
+    return value.replace("%", "%25").replace(",", "%2C")
 
 
 def add(store: Store, cluster: str, inc: Counter[Key]) -> None:
