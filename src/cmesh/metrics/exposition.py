@@ -34,7 +34,6 @@ class _Collector:
         self.gauges = gauges
 
     def collect(self) -> Any:
-        fams: dict[str, CounterMetricFamily] = {}
         by_name: dict[str, list[tuple[tuple[tuple[str, str], ...], float]]] = defaultdict(list)
         for (name, labels), v in sorted(self.counters.items()):
             by_name[name].append((labels, v))
@@ -44,7 +43,6 @@ class _Collector:
             fam = CounterMetricFamily(base, HELP.get(name, name), labels=label_names)
             for labels, v in rows:
                 fam.add_metric([v2 for _, v2 in labels], v)
-            fams[name] = fam
             yield fam
         gfams: dict[str, GaugeMetricFamily] = {}
         for name, help_, labels, value in self.gauges:
