@@ -7,7 +7,7 @@ import pytest
 
 from cmesh.datapath import Mesh, load_mesh, parse_end, query_end, trace
 from cmesh.datapath.l7trace import L7Query
-from cmesh.errors import NotFound
+from cmesh.errors import InvalidArgument, NotFound
 from cmesh.policy import Protocol, Verdict
 from cmesh.registry import Home
 from tests.conftest import Cmesh
@@ -84,3 +84,11 @@ def test_a_request_keeps_its_kind_when_l3_drops_the_connection(
     assert open_.flow.verdict is not Verdict.DROPPED and open_.l7.evaluated
     assert dropped.flow.verdict is Verdict.DROPPED and not dropped.l7.evaluated
     assert open_.l7.kind == dropped.l7.kind == kind
+
+
+def test_a_query_header_without_a_colon_says_how_to_write_it() -> None:
+    ok = {"http": {"headers": ["X-Debug: 1"]}}
+    assert L7Query.from_query(ok).http_headers == (("X-Debug", "1"),)
+    with pytest.raises(InvalidArgument) as exc:
+        L7Query.from_query({"http": {"headers": ["X-Debug 1"]}})
+    assert exc.value.message == "http.headers 'X-Debug 1': expected 'Name: value'"

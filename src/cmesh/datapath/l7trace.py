@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cmesh.datapath.requests import DNSQuery, DNSResponse, HTTPCall, HTTPResponse, TLSInfo
+from cmesh.errors import InvalidArgument
 from cmesh.l7 import HTTPRequest
 from cmesh.policy.types import Protocol
 
@@ -48,13 +49,20 @@ class L7Query:
 
     @classmethod
     def from_query(cls, q: dict[str, Any]) -> L7Query:
+        """The request of a JSONL query (docs/trace-format.md): ``http.headers`` is an object
+        or a list of ``"Name: value"`` strings."""
         http = q.get("http") or {}
         headers = http.get("headers") or {}
-        pairs = (
-            tuple(headers.items())
-            if isinstance(headers, dict)
-            else tuple(tuple(h.split(":", 1)) for h in headers)
-        )
+        if isinstance(headers, dict):
+            pairs = list(headers.items())
+        else:
+            pairs = [str(h).partition(":")[::2] for h in headers]
+            bad = [h for h in headers if ":" not in str(h)]
+            if bad:
+                raise InvalidArgument(
+                    f"http.headers {bad[0]!r}: expected 'Name: value'",
+                    hint='write {"Name": "value"} or ["Name: value"]',
+                )
         return cls(
             str(http.get("method", "")),
             str(http.get("path", "")),

@@ -13,7 +13,6 @@ import hashlib
 
 from cmesh.datapath.peers import Mesh, Peer, PeerKind
 from cmesh.hubble import Endpoint, Policy, Workload, policy_from_ref
-from cmesh.labels import Labels
 from cmesh.policy.types import PolicyRef
 
 
@@ -49,11 +48,7 @@ def hubble_endpoint(mesh: Mesh, viewer: str, local_node: str, peer: Peer) -> End
                 pod_name=ep.name,
                 workloads=wl,
             )
-    return Endpoint(identity=ident, labels=_labels(labels))
-
-
-def _labels(labels: Labels) -> tuple[str, ...]:
-    return tuple(labels.sorted_strings())
+    return Endpoint(identity=ident, labels=labels)
 
 
 def policies(refs: tuple[PolicyRef, ...]) -> tuple[Policy, ...]:
