@@ -6,7 +6,7 @@ import json
 
 from cmesh.agent import Agent
 from cmesh.datapath import Mesh, Peer, PeerKind, decide
-from cmesh.policy import Protocol
+from cmesh.policy import Endpoint, Protocol
 from cmesh.registry import Home
 from tests.conftest import SEED, Cmesh, guide_clusters
 
@@ -16,26 +16,29 @@ def setup(cmesh: Cmesh) -> Home:
     return Home.open(cmesh.home)
 
 
+def ingress_verdict(mesh: Mesh, src: Endpoint, dst: Endpoint, port: int) -> str | None:
+    """The ingress verdict's name of a TCP flow between two pods (None: not enforced there)."""
+    fv = decide(
+        mesh,
+        Peer(PeerKind.POD, src.ip, src.cluster, endpoint=src),
+        Peer(PeerKind.POD, dst.ip, dst.cluster, endpoint=dst),
+        Protocol.TCP,
+        port,
+        explain=False,
+    )
+    return fv.ingress.decision.verdict.name if fv.ingress else None
+
+
 def verdicts(view, remote_views) -> dict:
     """Every pod-to-pod ingress verdict on 5432/TCP and 80/TCP, keyed by names."""
     mesh = Mesh({view.name: view, **{v.name: v for v in remote_views}})
-    out = {}
-    for dst in view.endpoints.values():
-        for v in [view, *remote_views]:
-            for src in v.endpoints.values():
-                for port in (80, 5432):
-                    fv = decide(
-                        mesh,
-                        Peer(PeerKind.POD, src.ip, src.cluster, endpoint=src),
-                        Peer(PeerKind.POD, dst.ip, dst.cluster, endpoint=dst),
-                        Protocol.TCP,
-                        port,
-                        explain=False,
-                    )
-                    out[(src.ref, dst.ref, port)] = (
-                        fv.ingress.decision.verdict.name if fv.ingress else None
-                    )
-    return out
+    return {
+        (src.ref, dst.ref, port): ingress_verdict(mesh, src, dst, port)
+        for dst in view.endpoints.values()
+        for v in [view, *remote_views]
+        for src in v.endpoints.values()
+        for port in (80, 5432)
+    }
 
 
 def test_incremental_policy_and_pod_changes_equal_a_fresh_view(cmesh: Cmesh, manifest):

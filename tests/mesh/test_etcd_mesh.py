@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from cmesh.agent import Agent
-from cmesh.datapath import Mesh, Peer, PeerKind, decide
-from cmesh.policy import Protocol
+from cmesh.datapath import Mesh
 from cmesh.registry import Home
+from tests.agent.test_agent import ingress_verdict
 from tests.conftest import SEED, Cmesh, guide_clusters
 from tests.etcd import running_etcd
 from tests.mesh.test_clustermesh import MANIFESTS
@@ -83,18 +83,10 @@ def test_guide_clustermesh_steps_on_etcd(cmesh: Cmesh, etcd_home):
 
 
 def _verdict(view_a, view_b, src_name: str, dst_name: str, port: int) -> str:
-    mesh = Mesh({view_a.name: view_a, view_b.name: view_b})
     src = next(e for e in view_b.endpoints.values() if e.name.startswith(src_name))
     dst = next(e for e in view_a.endpoints.values() if e.name.startswith(dst_name))
-    fv = decide(
-        mesh,
-        Peer(PeerKind.POD, src.ip, src.cluster, endpoint=src),
-        Peer(PeerKind.POD, dst.ip, dst.cluster, endpoint=dst),
-        Protocol.TCP,
-        port,
-        explain=False,
-    )
-    return fv.ingress.decision.verdict.name if fv.ingress else "?"
+    mesh = Mesh({view_a.name: view_a, view_b.name: view_b})
+    return ingress_verdict(mesh, src, dst, port) or "?"
 
 
 def test_remote_etcd_outage_keeps_entries_then_resyncs_ref_3_5(
