@@ -16,8 +16,10 @@ def setup(cmesh: Cmesh) -> Home:
     return Home.open(cmesh.home)
 
 
-def ingress_verdict(mesh: Mesh, src: Endpoint, dst: Endpoint, port: int) -> str | None:
-    """The ingress verdict's name of a TCP flow between two pods (None: not enforced there)."""
+def ingress_verdict(
+    mesh: Mesh, src: Endpoint, dst: Endpoint, port: int, side: str = "ingress"
+) -> str | None:
+    """The name of ``side``'s verdict of a TCP flow between two pods (None: not enforced)."""
     fv = decide(
         mesh,
         Peer(PeerKind.POD, src.ip, src.cluster, endpoint=src),
@@ -26,7 +28,8 @@ def ingress_verdict(mesh: Mesh, src: Endpoint, dst: Endpoint, port: int) -> str 
         port,
         explain=False,
     )
-    return fv.ingress.decision.verdict.name if fv.ingress else None
+    decided = getattr(fv, side)
+    return decided.decision.verdict.name if decided else None
 
 
 def verdicts(view, remote_views) -> dict:
@@ -162,5 +165,35 @@ def test_incremental_pods_keep_one_map_per_named_port_variant_ref_1_8(cmesh: Cme
     (ident,) = {ep.identity for ep in fresh.view.endpoints.values() if ep.name.startswith("web-")}
     assert len(fresh.view.engine.endpoint_variants(ident)) == 2
     assert a.view.engine.endpoint_variants(ident) == fresh.view.engine.endpoint_variants(ident)
+    a.close()
+    fresh.close()
+
+
+def test_a_service_change_recompiles_the_policies_that_name_it_ref_1_6(cmesh: Cmesh, manifest):
+    """``toServices`` allows the pods the Service selects (ref §1.6): when the Service's
+    selector changes, the agent's policy follows it, as a fresh build of the view does."""
+    home = setup(cmesh)
+    a = Agent(home, "cluster-1", log=lambda _m: None)
+    a.step()
+    pol = (
+        "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: fe-to-db-svc}\n"
+        "spec:\n  endpointSelector: {matchLabels: {app: frontend}}\n  egress:\n"
+        "  - toServices: [{k8sService: {serviceName: database, namespace: default}}]\n"
+    )
+    cmesh("apply", "-f", str(manifest("p.yaml", pol)), "--context", "cluster-1")
+    a.step()
+    svc = (
+        "apiVersion: v1\nkind: Service\nmetadata: {name: database, namespace: default}\n"
+        "spec:\n  selector: {app: api}\n  ports: [{port: 5432}]\n"
+    )
+    cmesh("apply", "-f", str(manifest("svc.yaml", svc)), "--context", "cluster-1")
+    a.step()
+    fresh = Agent(home, "cluster-1", log=lambda _m: None)
+    fresh.step()
+    mesh_a, mesh_f = Mesh({a.view.name: a.view}), Mesh({fresh.view.name: fresh.view})
+    eps = {ep.name.split("-")[0]: ep for ep in fresh.view.endpoints.values()}
+    fe, api = eps["frontend"], eps["api"]
+    assert ingress_verdict(mesh_f, fe, api, 5432, "egress") == "FORWARDED"
+    assert ingress_verdict(mesh_a, fe, api, 5432, "egress") == "FORWARDED"
     a.close()
     fresh.close()

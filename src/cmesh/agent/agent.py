@@ -132,6 +132,8 @@ class Agent:
         }
         out: list[str] = []
         structural = {k for k in changed if k[0] not in POLICY_KINDS}
+        policies = {k for k in changed if k[0] in POLICY_KINDS}
+        ctx = import_context(self.cfg, self.view.inventory)  # what the rules were compiled with
         if structural:
             # pods, namespaces, identities or services changed: rebuild endpoints and identities,
             # keeping the engine's rules; the selector cache re-evaluates only what those touch.
@@ -155,8 +157,10 @@ class Agent:
             out.append(
                 f"{len(structural)} object(s) changed ({', '.join(kinds) or 'identities'}): identities +{len(added)} -{len(removed)}"
             )
-        ctx = import_context(self.cfg, self.view.inventory)
-        for key in sorted(k for k in changed if k[0] in POLICY_KINDS):
+            before, ctx = ctx, import_context(self.cfg, self.view.inventory)
+            if ctx != before:  # a Service or CIDR group that rules may name changed (ref §1.6)
+                policies |= {k for k in stored if k[0] in POLICY_KINDS}
+        for key in sorted(policies):
             if key in stored:
                 res = from_stored(
                     dict(stored[key].obj), stored[key].source, dict(stored[key].lines)
