@@ -4,7 +4,7 @@ Policy decides per identity, so pods are grouped into :class:`EndpointClass` val
 of one cluster that every cluster of the mesh sees with the same identity.  In its own cluster a
 pod has its label identity; a connected cluster sees the identity it imported; a cluster it is
 not connected to sees only an address, so the ``world`` or CIDR identity its ipcache gives that
-address (ref §1.5, §3.3; ``Mesh.identity_seen_by`` is the same rule for one peer).  A class also
+address (ref §1.5, §3.3; ``Mesh.identity_seen_by`` decides it).  A class also
 keeps the pods' own named ports, since ingress named ports resolve against them (ref §1.8; the
 engine keeps one map per identity and named-port set).  Two pods of one class are
 interchangeable for every verdict except towards nodes.
@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from cmesh.datapath import Mesh
+from cmesh.datapath import Mesh, Peer, PeerKind
 from cmesh.identity import ReservedIdentity
 from cmesh.policy import Endpoint
 
@@ -105,15 +105,11 @@ def endpoint_classes(mesh: Mesh) -> dict[str, EndpointClass]:
     interned: dict[EndpointClass, EndpointClass] = {}
     for c in names:
         for ep in mesh.views[c].endpoints.values():
-            seen = []
-            for other in names:
-                if other == c:
-                    continue
-                view = mesh.views[other]
-                learned = view.remote_endpoints.get(ep.ip)
-                ident = learned.identity if learned else view.engine.world_identity(ep.ip)
-                seen.append((other, ident))
-            cls = EndpointClass(c, ep.identity, tuple(seen), ep.named_ports)
+            peer = Peer(PeerKind.POD, ep.ip, c, endpoint=ep)
+            seen = tuple(
+                (other, mesh.identity_seen_by(other, "", peer)[0]) for other in names if other != c
+            )
+            cls = EndpointClass(c, ep.identity, seen, ep.named_ports)
             out[ep.ref] = interned.setdefault(cls, cls)
     return out
 
