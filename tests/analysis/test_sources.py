@@ -173,3 +173,20 @@ def test_named_ports_resolve_per_pod_not_per_identity_ref_1_8(tmp_path: Path):
     assert rows[("default/a[Pod]", "default/b1[Pod]")] == "TCP 8080"
     assert rows[("default/a[Pod]", "default/b2[Pod]")] == "TCP 9090"
     assert list(disagreements(mesh, list_ends(mesh, pods=True))) == []
+
+
+def test_fqdn_ends_are_named_the_same_on_every_listing_ref_1_7(tmp_path: Path):
+    """Listing a mesh twice learns nothing more and names the same FQDN ends, each by the
+    selector its address was learned for (the pattern also selects api.example.com)."""
+    (tmp_path / "fq.yaml").write_text(FQDN.replace('"*.github.com"', '"*.example.com"'))
+    mesh = load(str(tmp_path), None).mesh
+
+    def rows() -> dict[tuple[str, str], str]:
+        return {(c.src.label, c.dst.label): str(c.ports) for c in connections(mesh)}
+
+    first = rows()
+    identities = len(mesh.views["default"].engine.cache.identities)
+    assert rows() == first
+    assert len(mesh.views["default"].engine.cache.identities) == identities
+    fqdn_ends = sorted({d for _, d in first if d.endswith("[FQDN]")})
+    assert fqdn_ends == ["*.example.com[FQDN]", "api.example.com[FQDN]"]

@@ -11,14 +11,11 @@ the engine's own ``learn_fqdn``, as the DNS proxy would — and the end is named
 from __future__ import annotations
 
 import ipaddress
-import weakref
 
 from cmesh.datapath import Mesh
 from cmesh.policy import FQDNSelector
 
 SYNTHETIC = ipaddress.ip_network("198.19.0.0/16")
-# by id(mesh), with a weak reference to tell a reused id apart (Mesh is not hashable)
-_DONE: dict[int, tuple[weakref.ref[Mesh], dict[tuple[str, int], str]]] = {}
 
 
 def example_name(sel: FQDNSelector) -> str:
@@ -31,16 +28,28 @@ def example_name(sel: FQDNSelector) -> str:
     return pattern.replace("**.", "x.").replace("*", "x")
 
 
+def _synthetic(cidr: str) -> bool:
+    net = ipaddress.ip_network(cidr)
+    return net.version == 4 and net.subnet_of(SYNTHETIC)  # type: ignore[arg-type]
+
+
 def fqdn_ends(mesh: Mesh) -> dict[tuple[str, int], str]:
     """Learn an address for every FQDN selector that selects nothing; (cluster, identity) →
-    the selector's text, for naming the end.  Idempotent per mesh."""
-    hit = _DONE.get(id(mesh))
-    if hit is not None and hit[0]() is mesh:
-        return hit[1]
-    names: dict[tuple[str, int], str] = {}
+    the text of the selector it was learned for, for naming the end.
+
+    Idempotent: an address is named by the selector whose example name it was learned under,
+    read back from the engine, so a second call learns nothing more and names the same ends.
+    """
+    views = [mesh.views[c] for c in sorted(mesh.views)]
+    used = {
+        info.cidr
+        for v in views
+        for info in v.engine.cache.identities.values()
+        if info.fqdns and info.cidr and _synthetic(info.cidr)
+    }
     n = 0
-    for cname in sorted(mesh.views):
-        view = mesh.views[cname]
+    names: dict[tuple[str, int], str] = {}
+    for view in views:
         engine = view.engine
         sels = sorted(
             {
@@ -51,13 +60,22 @@ def fqdn_ends(mesh: Mesh) -> dict[tuple[str, int], str]:
                 if isinstance(p, FQDNSelector)
             }
         )
+        texts: dict[str, str] = {}  # example name -> the first selector's text
         for sel in sels:
-            if engine.cache.get(sel):
-                continue
-            n += 1
-            ip = str(SYNTHETIC[n])
-            view.learn_fqdn(example_name(sel), [ip])
-            ident = engine.world_identity(ip)
-            names[(cname, ident)] = sel.match_name.rstrip(".") or sel.match_pattern
-    _DONE[id(mesh)] = (weakref.ref(mesh), names)
+            example = example_name(sel)
+            texts.setdefault(_bare(example), sel.match_name.rstrip(".") or sel.match_pattern)
+            if not engine.cache.get(sel):
+                n += 1
+                while f"{SYNTHETIC[n]}/32" in used:
+                    n += 1
+                view.learn_fqdn(example, [str(SYNTHETIC[n])])
+        for ident, info in engine.cache.identities.items():
+            if info.fqdns and info.cidr and _synthetic(info.cidr):
+                text = next((texts[b] for b in sorted(map(_bare, info.fqdns)) if b in texts), "")
+                if text:
+                    names[(view.name, ident)] = text
     return names
+
+
+def _bare(name: str) -> str:
+    return name.rstrip(".").lower()
