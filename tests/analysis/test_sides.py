@@ -48,3 +48,49 @@ def test_synthetic_meshes_list_agrees_with_decide(params: SynthParams):
     mesh = generate(params).mesh()
     ends = list_ends(mesh)
     assert list(disagreements(mesh, ends, pairs=600, seed=params.seed)) == []
+
+
+AUDITED = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: default, labels: {app: a}}
+spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, namespace: default, labels: {app: b}}
+spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: c, namespace: default, labels: {app: c}}
+spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata:
+  name: b-from-a
+  namespace: default
+  annotations: {policy.cilium.io/audit-mode: "true"}
+spec:
+  endpointSelector: {matchLabels: {app: b}}
+  ingress:
+  - fromEndpoints: [{matchLabels: {app: a}}]
+    toPorts: [{ports: [{port: "80", protocol: TCP}]}]
+  egressDeny:
+  - toEndpoints: [{matchLabels: {app: c}}]
+"""
+
+
+def test_what_only_an_audited_policy_would_drop_is_listed_ref_2_12(tmp_path: Path):
+    """A per-policy audited rule reports what it would drop (AUDIT) and lets it pass
+    (ref §2.12): its default deny and its deny are not in the list, as decide says."""
+    from cmesh.analysis.connectivity import connections
+    from cmesh.analysis.sources import load
+
+    (tmp_path / "m.yaml").write_text(AUDITED)
+    mesh = load(str(tmp_path), None).mesh
+    rows = {(c.src.label, c.dst.label): str(c.ports) for c in connections(mesh)}
+    assert rows[("default/c[Pod]", "default/b[Pod]")] == "All Connections"
+    assert rows[("default/b[Pod]", "default/c[Pod]")] == "All Connections"
+    assert list(disagreements(mesh, list_ends(mesh), pairs=1_000)) == []
