@@ -105,6 +105,38 @@ def test_list_formats(cmesh: Cmesh):
     assert dot.startswith("digraph connectivity {") and dot.count(" -> ") == len(rows)
 
 
+DNS_ANY = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: default, labels: {app: a}}
+spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: dns, namespace: default}
+spec:
+  endpointSelector: {matchLabels: {app: a}}
+  egress:
+  - toEndpoints: [{matchLabels: {k8s:io.kubernetes.pod.namespace: kube-system, k8s-app: kube-dns}}]
+    toPorts:
+    - ports: [{port: "53", protocol: ANY}]
+      rules: {dns: [{matchPattern: "*"}]}
+"""
+
+
+def test_json_l7_rules_apart_from_ports_of_several_protocols_ref_1_8(cmesh: Cmesh, tmp_path: Path):
+    """An L7 rule on port 53/ANY applies on TCP, UDP and SCTP 53 (ref §1.8); the JSON keeps the
+    ports and the rules apart."""
+    (tmp_path / "a.yaml").write_text(DNS_ANY)
+    (tmp_path / "mesh.yaml").write_text("clusters:\n- {name: c1, id: 1, manifests: [a.yaml]}\n")
+    args = ("--manifests", str(tmp_path / "mesh.yaml"), "--focus-workload", "default/a")
+    rows = json.loads(cmesh("policy", "list", *args, "-o", "json").output)["connections"]
+    (row,) = [r for r in rows if r["dst"] == "kube-system/coredns[Deployment]"]
+    assert row["l7"] == [
+        {"direction": "egress", "ports": "TCP 53; UDP 53; SCTP 53", "rules": "DNS *"}
+    ]
+
+
 def test_list_pods_and_explain_denied_pairs_ref_2_5(cmesh: Cmesh):
     out = cmesh(
         "policy",

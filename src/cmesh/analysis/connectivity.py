@@ -38,12 +38,16 @@ class L7Note:
     ports: PortSet
     rules: tuple[object, ...]  # cmesh.policy.rule.L7
 
-    def __str__(self) -> str:
-        texts = [
+    @property
+    def rules_text(self) -> str:
+        """``HTTP GET /a | POST /b; DNS *``: each L7 part's kind and rules."""
+        return "; ".join(
             f"{l7.kind.upper()} " + " | ".join(str(r) for r in (l7.http or l7.dns or l7.other))  # type: ignore[attr-defined]
             for l7 in self.rules
-        ]
-        return f"{self.ports} {'; '.join(texts)}"
+        )
+
+    def __str__(self) -> str:
+        return f"{self.ports} {self.rules_text}"
 
 
 @dataclass(frozen=True, slots=True)

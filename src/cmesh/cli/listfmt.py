@@ -85,7 +85,7 @@ def conn_dict(c: Connection, why: PairWhy | None) -> dict[str, Any]:
             {
                 "direction": n.direction.value,
                 "ports": str(n.ports),
-                "rules": str(n).split(" ", 2)[-1],
+                "rules": n.rules_text,
             }
             for n in c.l7
         ]
