@@ -7,7 +7,6 @@ failure names the expectation, the concrete flow, and the explanation ``policy t
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -119,7 +118,7 @@ def test(state: State, spec_file: str, manifests: str, junit_file: str | None, o
             if not r.passed:
                 out += [f"      {x}" for x in failure_lines(r)]
         out.append(f"{spec.name}: {passed} passed, {failed} failed")
-        sys.stdout.write("\n".join(out) + "\n")
+        state.console.raw("\n".join(out))
     if junit_file:
         with open(junit_file, "w", encoding="utf-8") as fh:
             fh.write(junit(spec.name, results))
