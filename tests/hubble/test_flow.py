@@ -6,6 +6,8 @@ import dataclasses
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cmesh.hubble import (
     HTTP,
@@ -20,6 +22,9 @@ from cmesh.hubble import (
     TCPFlags,
 )
 from cmesh.labels import Labels
+from tests.hubble.samples import flows
+
+FIELDS = [f.name for f in dataclasses.fields(Flow)]
 
 
 def test_endpoint_labels_are_sorted_source_key_value_strings_ref_4_1():
@@ -86,3 +91,13 @@ def test_with_copies_normalises_repeated_fields_and_rejects_unknown_ones() -> No
     assert new == dataclasses.replace(base, time=2, destination_names=("b.example",))
     with pytest.raises(TypeError, match="no field"):
         base.with_(nonsense=1)
+
+
+@settings(max_examples=150, deadline=None)
+@given(flows, flows, st.sets(st.sampled_from(FIELDS)))
+def test_with_is_dataclasses_replace(flow: Flow, other: Flow, names: set[str]) -> None:
+    """Every field, set or kept, as ``dataclasses.replace`` would; lists given become tuples."""
+    changes = {n: getattr(other, n) for n in names}
+    changes = {n: list(v) if type(v) is tuple else v for n, v in changes.items()}
+    expected = dataclasses.replace(flow, **changes)
+    assert flow.with_(**changes) == expected
