@@ -338,7 +338,7 @@ def from_mesh_file(path: Path) -> LoadedMesh:
 def load(
     spec: str, home: Home | None, context: str | None = None, *, fresh: bool = False
 ) -> LoadedMesh:
-    """``HOME`` (or ``-``: the home as it is), a mesh file, or manifests over the home."""
+    """``HOME`` (or ``""``: the home as it is), a mesh file, or manifests over the home."""
     if spec in ("HOME", ""):
         if home is None:
             raise InvalidArgument(
