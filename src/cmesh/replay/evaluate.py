@@ -26,8 +26,6 @@ from functools import partial
 import numpy as np
 
 from cmesh.datapath import Mesh
-from cmesh.datapath.proxy import secret_value
-from cmesh.datapath.sim import Simulator
 from cmesh.l7 import HTTPRequest, match_http, name_or_pattern_matches
 from cmesh.l7.http import SecretLookup
 from cmesh.policy import Decision, Direction, Miss, nearest_misses
@@ -137,6 +135,16 @@ def _l7_denied(d: Decision, l7: L7Key, secret: SecretLookup) -> bool | None:
     return not any(name_or_pattern_matches(r.match_name, r.match_pattern, a) for r in rules_dns)
 
 
+def _secrets(mesh: Mesh) -> Callable[[str], SecretLookup]:
+    """Per cluster, the Secret lookup its proxy uses (loaded when a request is first checked;
+    a Simulator only lends it the mesh, nothing is simulated)."""
+    from cmesh.datapath.proxy import secret_value
+    from cmesh.datapath.sim import Simulator
+
+    sim = Simulator(mesh, 0)
+    return lambda cluster: partial(secret_value, sim, cluster)
+
+
 @dataclass
 class _Plan:
     """The one-direction queries of some keys, as arrays for :class:`SideTables`."""
@@ -227,8 +235,7 @@ def _results(plan: _Plan, tables: SideTables, counts: FlowLog) -> list[KeyResult
     decisions = tables.decisions
     shared: dict[tuple[object, ...], SideResult] = {}
     n = counts.counts
-    # the proxies' own secret lookup: a Simulator only lends it the mesh (nothing is simulated)
-    sim = Simulator(tables.mesh, 0)
+    secrets: Callable[[str], SecretLookup] | None = None
     for key, src, dst, sides in plan.keys:
         l7 = key[7]
         res: list[SideResult] = []
@@ -247,7 +254,8 @@ def _results(plan: _Plan, tables: SideTables, counts: FlowLog) -> list[KeyResult
                 if l7 is None:
                     unchecked = True
                 else:
-                    denied = bool(_l7_denied(dec, l7, partial(secret_value, sim, cluster)))
+                    secrets = secrets or _secrets(tables.mesh)
+                    denied = bool(_l7_denied(dec, l7, secrets(cluster)))
             sk = (d, cluster, di, denied, unchecked, plan.subject[q], plan.peer[q])
             got = shared.get(sk)
             if got is None:
