@@ -7,7 +7,7 @@ from typing import Any
 
 from cmesh.analysis.connectivity import Connection
 from cmesh.analysis.diff import Group, SemanticDiff, summary
-from cmesh.cli.listfmt import conn_text
+from cmesh.cli.listfmt import conn_text, md_cell
 
 MARK = {"added": "+", "removed": "-", "changed": "~"}
 
@@ -42,10 +42,6 @@ def render_txt(d: SemanticDiff) -> str:
     return "\n".join(lines)
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
 def render_md(d: SemanticDiff) -> str:
     lines = ["### cmesh policy diff", ""]
     if not d.changed:
@@ -56,14 +52,14 @@ def render_md(d: SemanticDiff) -> str:
         lines += ["", "Policy changes:", ""]
         lines += [f"- {p}" for p in d.policies]
     for g in d.groups:
-        lines += ["", f"<details open><summary>{_cell(_cause(g))}</summary>", ""]
+        lines += ["", f"<details open><summary>{md_cell(_cause(g))}</summary>", ""]
         lines += ["| | source | destination | before | after |", "|---|---|---|---|---|"]
         for c in g.changes:
             lines.append(
-                f"| {c.change} | `{c.src}` | `{c.dst}` | {_cell(_conn(c.old))} | {_cell(_conn(c.new))} |"
+                f"| {c.change} | `{c.src}` | `{c.dst}` | {md_cell(_conn(c.old))} | {md_cell(_conn(c.new))} |"
             )
         lines += ["", "</details>"]
-    lines += ["", f"<sub>{_cell(d.old)} → {_cell(d.new)}, by `cmesh policy diff`</sub>"]
+    lines += ["", f"<sub>{md_cell(d.old)} → {md_cell(d.new)}, by `cmesh policy diff`</sub>"]
     return "\n".join(lines)
 
 

@@ -94,7 +94,8 @@ def conn_dict(c: Connection, why: PairWhy | None) -> dict[str, Any]:
     return out
 
 
-def _md(text: str) -> str:
+def md_cell(text: str) -> str:
+    """``text`` in a Markdown table cell (its pipes escaped)."""
     return text.replace("|", "\\|")
 
 
@@ -126,9 +127,9 @@ def render(rows: Iterable[Connection], output: str, out: IO[str], explain: Expla
             csv.writer(buf, lineterminator="\n").writerow(row)
             out.write(buf.getvalue())
         elif output == "md":
-            cells = [f"`{c.src.label}`", f"`{c.dst.label}`", _md(conn_text(c))]
+            cells = [f"`{c.src.label}`", f"`{c.dst.label}`", md_cell(conn_text(c))]
             if why is not None:
-                cells.append(_md("<br>".join(why_lines(why))))
+                cells.append(md_cell("<br>".join(why_lines(why))))
             out.write("| " + " | ".join(cells) + " |\n")
         elif output == "dot":
             style = "" if c.allowed else ", style=dashed, color=red"
