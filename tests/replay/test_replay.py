@@ -269,3 +269,15 @@ def test_l7_replay_reads_header_secrets_as_the_proxy_does_ref_2_7(tmp_path):
     src = Peer(PeerKind.POD, a.ip, "default", endpoint=a)
     q = L7Query(http_method="GET", http_path="/")
     assert evaluate(mesh, src, b.ip, 80, Protocol.TCP, q).answer == "200"
+
+
+def test_markdown_report_escapes_the_pipes_of_regex_rules():
+    """HTTP paths are RE2 (ref §2.7): ``/(a|b)`` must not split the Markdown table's row."""
+    from cmesh.replay.report import Group, Report, render_markdown
+
+    g = Group("breaks", "L7 refused at ingress", ("CNP default/x",), "spec: only GET /(a|b)")
+    g.examples = [("c1/default/a -> c1/default/b:80/TCP GET /(a|b)", 3)]
+    totals = dict.fromkeys(("breaks_flows", "breaks_connections", "opens_flows"), 0)
+    rep = Report([g], {**totals, "opens_connections": 0}, {}, [])
+    (row,) = [x for x in render_markdown(rep).splitlines() if x.startswith("| breaks")]
+    assert row.replace("\\|", "").count("|") == 7

@@ -300,9 +300,8 @@ def render_markdown(rep: Report) -> str:
         ]
         for g in rep.groups:
             ex = g.examples[0][0] if g.examples else ""
-            lines.append(
-                f"| {g.change} | {g.reason} | {', '.join(g.policies) or '-'} | {g.rule} | "
-                f"{g.flows} | `{ex}` |"
-            )
+            cells = (g.reason, ", ".join(g.policies) or "-", g.rule, f"`{ex}`")
+            reason, pols, rule, example = (c.replace("|", "\\|") for c in cells)  # RE2 `a|b`
+            lines.append(f"| {g.change} | {reason} | {pols} | {rule} | {g.flows} | {example} |")
     lines += _input_lines(rep)
     return "\n".join(lines)
