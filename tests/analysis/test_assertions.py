@@ -126,13 +126,14 @@ def test_dns_refusal_answers_the_clusters_reject_code_ref_1_10(
     cmesh("config", "set", "tofqdns-dns-reject-response-code", setting)
     home = Home.open(cmesh.home)
     try:
-        mesh = load("HOME", home).mesh
-        (result,) = Checker(mesh).run(parse_spec(DNS_SPEC, "spec.yaml"))
-        assert result.flows and {f.verdict for f in result.failures} == {f"DNS {rcode}"}
-        src = find_pod(mesh, "c1", "default", "a")
-        dns = select_pods(mesh, Selector(labels=(("k8s-app", "kube-dns"),)))[0]
-        q = L7Query(dns_name="example.com")
-        sent = evaluate(mesh, src, dns.ip, 53, Protocol.UDP, q)
+        for fresh in (False, True):  # the stored views, and views built from the objects
+            mesh = load("HOME", home, fresh=fresh).mesh
+            (result,) = Checker(mesh).run(parse_spec(DNS_SPEC, "spec.yaml"))
+            assert result.flows and {f.verdict for f in result.failures} == {f"DNS {rcode}"}
+            src = find_pod(mesh, "c1", "default", "a")
+            dns = select_pods(mesh, Selector(labels=(("k8s-app", "kube-dns"),)))[0]
+            q = L7Query(dns_name="example.com")
+            sent = evaluate(mesh, src, dns.ip, 53, Protocol.UDP, q)
+            assert (sent.by, sent.answer) == ("proxy", rcode)
     finally:
         home.close()
-    assert (sent.by, sent.answer) == ("proxy", rcode)

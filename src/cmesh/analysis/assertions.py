@@ -221,7 +221,7 @@ def l7_answer(mesh: Mesh, v: FlowVerdict, http: HTTPCheck | None, dns: str) -> t
                 name_or_pattern_matches(r.match_name, r.match_pattern, q) for r in rules
             ):
                 allowed = ", ".join(str(r) for r in rules)
-                rcode = mesh.views[side.cluster].cfg.dns_reject_response
+                rcode = mesh.dns_reject_code(side.cluster)
                 return (
                     f"DNS {rcode}",
                     f"the {name} DNS proxy answers {rcode} for {q}: rules allow only {allowed}",

@@ -89,8 +89,6 @@ def load_mesh(home: Home) -> Mesh:
             {cfg.name: load_view(mgr, cfg) for cfg in clusters},
             {cfg.name: set(mgr.connections(cfg.name)) for cfg in clusters},
             load_hosts(home.store),
-            {c.name: c.auth_trust_domain for c in clusters if c.auth_trust_domain},
-            {c.name: c.dns_reject_response for c in clusters},
         )
         learn_fqdns(home.store, mesh)
         return mesh

@@ -58,8 +58,6 @@ class Mesh:
     views: dict[str, ClusterView]
     connected: dict[str, set[str]] = field(default_factory=dict)
     hosts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # world DNS: name -> IPs
-    trust_domains: Mapping[str, str] = field(default_factory=dict)  # cluster -> SPIFFE trust domain
-    dns_reject: Mapping[str, str] = field(default_factory=dict)  # cluster -> REFUSED | NXDOMAIN
 
     def connect(self, a: str, b: str) -> None:
         """Connect two clusters both ways, as ``clustermesh connect`` does, in memory: each
@@ -83,6 +81,15 @@ class Mesh:
                 hint="clusters: " + ", ".join(sorted(self.views)),
             )
         return view
+
+    def trust_domain(self, cluster: str) -> str:
+        """``cluster``'s SPIFFE trust domain (its config's, else Cilium's per-cluster default),
+        read from the view so that every way of building a mesh carries it."""
+        return self.view(cluster).cfg.auth_trust_domain or f"{cluster}.spiffe.cilium"
+
+    def dns_reject_code(self, cluster: str) -> str:
+        """What ``cluster``'s DNS proxy answers a refused query (ref §1.10): REFUSED or NXDOMAIN."""
+        return self.view(cluster).cfg.dns_reject_response
 
     def peers_of(self, cluster: str) -> set[str]:
         return self.connected.get(cluster, set())

@@ -46,16 +46,12 @@ DNS_RCODES = {"NOERROR": 0, "SERVFAIL": 2, "NXDOMAIN": 3, "REFUSED": 5}
 
 
 # -- mutual authentication (ref §1.11) -----------------------------------------------------------
-def _trust_domain(sim: Simulator, cluster: str) -> str:
-    return sim.mesh.trust_domains.get(cluster) or f"{cluster}.spiffe.cilium"
-
-
 def authenticated(sim: Simulator, conn: Connection) -> bool:
     """Both ends have SPIFFE identities in one trust domain (per cluster unless shared)."""
     a, b = conn.src.endpoint, conn.dst.endpoint
     if a is None or b is None or conn.dst.kind is not PeerKind.POD:
         return False
-    return _trust_domain(sim, a.cluster) == _trust_domain(sim, b.cluster)
+    return sim.mesh.trust_domain(a.cluster) == sim.mesh.trust_domain(b.cluster)
 
 
 def auth(
@@ -219,7 +215,7 @@ def _dns_proxy(
     allowed = allows(l7s)
     rec = DNS(query=name, qtypes=(q.qtype,), observation_source="proxy")
     if not allowed:
-        rcode = sim.mesh.dns_reject.get(cluster, "REFUSED")
+        rcode = sim.mesh.dns_reject_code(cluster)
         sim.emit(cluster, as_l7(base, rec, L7FlowType.REQUEST, direction, verdict=Verdict.DROPPED))
         sim.emit(
             cluster,
