@@ -70,3 +70,15 @@ def test_user_prefix_makes_a_whitelist():
     f = LabelFilter.with_extra(["k8s:app"])
     assert f.relevant(Label("k8s", "app", "x"))
     assert not f.relevant(Label("k8s", "tier", "x"))
+
+
+def test_relevance_is_decided_per_source_and_key_and_per_filter_ref_2_10():
+    """A prefix may name a source (``k8s:app``): the same key from another source is judged on
+    its own, whichever is asked first; and one filter's answers are not another's."""
+    f = LabelFilter.with_extra(["k8s:app"])
+    assert not f.relevant(Label("container", "app", "x"))
+    assert f.relevant(Label("k8s", "app", "y"))
+    assert not f.relevant(Label("container", "app", "y"))
+    assert not f.relevant(Label("k8s", "tier", "x"))
+    assert F.relevant(Label("k8s", "tier", "x"))  # the default filter is no whitelist
+    assert f == LabelFilter.with_extra(["k8s:app"])  # what it has decided is not its identity

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from cmesh.labels.label import Label, Labels
@@ -73,6 +73,11 @@ class LabelPrefix:
 class LabelFilter:
     prefixes: tuple[LabelPrefix, ...]
     whitelist: bool = False
+    # Relevance depends on the label's source and key only; a cluster has few distinct keys and
+    # every pod of a workload repeats them, so each pair is decided once per filter.
+    _decided: dict[tuple[str, str], bool] = field(
+        default_factory=dict, init=False, compare=False, hash=False, repr=False
+    )
 
     @staticmethod
     @cache
@@ -89,6 +94,13 @@ class LabelFilter:
         )
 
     def relevant(self, label: Label) -> bool:
+        at = (label.source, label.key)
+        decided = self._decided.get(at)
+        if decided is None:
+            decided = self._decided[at] = self._relevant(label)
+        return decided
+
+    def _relevant(self, label: Label) -> bool:
         included = ignored = 0
         for p in self.prefixes:
             n = p.match_len(label)
