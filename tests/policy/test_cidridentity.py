@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from cmesh.identity import MIN_LOCAL_IDENTITY
 from cmesh.labels import Label, Labels
 from cmesh.policy import IdentityInfo, PolicyEngine
@@ -35,3 +40,30 @@ def test_learned_addresses_get_host_prefixes_with_their_names_ref_2_11() -> None
         assert info.fqdns == frozenset({"api.example.com."})
     eng.forget_fqdn("203.0.113.9")
     assert eng.world_identity("203.0.113.9") == 2
+
+
+_PREFIXES = ["0.0.0.0/0", "10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "10.1.2.3/32", "10.2.0.0/16"]
+_ADDRS = ["10.1.2.3", "10.1.2.4", "10.1.9.9", "10.2.0.1", "10.9.9.9", "192.0.2.1"]
+
+
+@given(st.lists(st.tuples(st.sampled_from(_PREFIXES), st.sampled_from([1, -1])), max_size=25))
+def test_lookups_follow_prefixes_as_rules_come_and_go_ref_1_5(
+    steps: list[tuple[str, int]],
+) -> None:
+    """The per-length tables are kept as prefixes come and go; every lookup is still the
+    longest wanted prefix containing the address (else world)."""
+    c = CIDRIdentities()
+    for prefix, delta in steps:
+        if delta < 0 and not c.refs[prefix]:
+            continue
+        c.ref([prefix], delta)
+        c.stale()
+        c.fresh({})
+        for addr in _ADDRS:
+            ip = ipaddress.ip_address(addr)
+            best = max(
+                (ipaddress.ip_network(p) for p in c.refs if ip in ipaddress.ip_network(p)),
+                key=lambda n: n.prefixlen,
+                default=None,
+            )
+            assert c.lookup(addr) == (c.ids[str(best)] if best else 2)

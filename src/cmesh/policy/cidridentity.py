@@ -34,7 +34,9 @@ class CIDRIdentities:
         self.ids: dict[str, int] = {}  # prefix -> its identity
         self._dirty = False
         # for lookups: prefix length -> (address bits, network) -> identity, longest first
+        self._nets: dict[int, dict[tuple[int, int], int]] = {}
         self._by_len: list[tuple[int, dict[tuple[int, int], int]]] = []
+        self._at: dict[str, tuple[int, tuple[int, int]]] = {}  # prefix -> its place in _nets
 
     def ref(self, prefixes: Iterable[str], delta: int) -> None:
         """``delta`` more (or fewer) rules name ``prefixes``."""
@@ -71,6 +73,12 @@ class CIDRIdentities:
             return []
         wanted = self._wanted()
         gone = [p for p in self.ids if p not in wanted]
+        for p in gone:
+            length, key = self._at.pop(p)
+            nets = self._nets[length]
+            del nets[key]
+            if not nets:
+                del self._nets[length]
         out = [self.ids.pop(p) for p in gone]
         if gone:
             self._index()
@@ -83,9 +91,8 @@ class CIDRIdentities:
             return []
         self._dirty = False
         wanted = self._wanted()
-        new = sorted(
-            (p for p in wanted if p not in self.ids), key=lambda p: (parse_prefix(p)[2], p)
-        )
+        parsed = {p: parse_prefix(p) for p in wanted if p not in self.ids}
+        new = sorted(parsed, key=lambda p: (parsed[p][2], p))
         used = set(self.ids.values())
         nxt = MIN_LOCAL_IDENTITY
         out = []
@@ -94,6 +101,9 @@ class CIDRIdentities:
                 nxt += 1
             self.ids[p] = nxt
             used.add(nxt)
+            bits, value, length = parsed[p]
+            self._nets.setdefault(length, {})[(bits, value)] = nxt
+            self._at[p] = (length, (bits, value))
             out.append(self._info(p, nxt))
         if new:
             self._index()
@@ -131,8 +141,5 @@ class CIDRIdentities:
         return IdentityInfo(ident, Labels(labels), cidr=prefix, fqdns=names)
 
     def _index(self) -> None:
-        by_len: dict[int, dict[tuple[int, int], int]] = {}
-        for p, ident in self.ids.items():
-            bits, value, length = parse_prefix(p)
-            by_len.setdefault(length, {})[(bits, value)] = ident
-        self._by_len = sorted(by_len.items(), reverse=True)
+        """Order the per-length tables longest first (they are kept as prefixes come and go)."""
+        self._by_len = sorted(self._nets.items(), reverse=True)
