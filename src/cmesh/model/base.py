@@ -12,6 +12,7 @@ kubectl performs (an error by default, a warning with ``--validate=warn``).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from typing import Any, ClassVar
 
 import pydantic
@@ -53,10 +54,15 @@ def unknown_fields(model: BaseModel, path: Path = ()) -> Iterator[tuple[Path, st
         return
     for name in model.model_extra or {}:
         yield (*path, name), name
-    for fname, finfo in type(model).model_fields.items():
-        value = getattr(model, fname)
-        key = finfo.alias or fname
-        yield from _unknown_in(value, (*path, key))
+    for fname, key in _field_keys(type(model)):
+        yield from _unknown_in(getattr(model, fname), (*path, key))
+
+
+@cache
+def _field_keys(cls: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    """(attribute, key as written) per field of a model class (``model_fields`` is rebuilt on
+    each access, and this walk visits every object of every manifest)."""
+    return tuple((name, info.alias or name) for name, info in cls.model_fields.items())
 
 
 def _unknown_in(value: Any, path: Path) -> Iterator[tuple[Path, str]]:

@@ -128,8 +128,10 @@ def _err(
 
 
 def _load_one(
-    doc: Document, namespace: str, unknown: UnknownFields
+    doc: Document, namespace: str, unknown: UnknownFields, *, pruned: bool = False
 ) -> tuple[Resource | None, list[Diagnostic]]:
+    """One object typed; ``pruned`` when it comes from the store, where unknown fields were
+    already pruned at apply time (so the walk that finds them is skipped)."""
     data = doc.data
     if not isinstance(data, dict):
         return None, [
@@ -242,7 +244,7 @@ def _load_one(
         diags.extend(diagnostics_from(exc, doc, obj=ref))
         return None, diags
     raw = dict(data)
-    if info.policy:
+    if info.policy and not pruned:
         found = list(unknown_fields(obj))
         if unknown != "ignore":
             diags.extend(_unknown(doc, obj, ref, unknown, found))
@@ -382,14 +384,14 @@ def from_stored(
         file, line = source, "0"
     positions = Positions({_parse_path(k): v for k, v in (lines or {}).items()})
     doc = Document(file or "<store>", int(line), obj, positions)
-    resources, diags = load([doc], unknown="ignore")
-    if not resources:
+    res, diags = _load_one(doc, "", "ignore", pruned=True)
+    if res is None:
         raise InvalidManifest(
             diags,
             "an object applied earlier no longer loads (cmesh's checks changed since): fix it in "
             "its manifest and apply it again, or delete it",
         )
-    return resources[0]
+    return res
 
 
 def _parse_path(text: str) -> tuple[str | int, ...]:

@@ -28,6 +28,7 @@ except AttributeError:  # pragma: no cover
     _Loader = yaml.SafeLoader
 
 _CONSTRUCTOR = yaml.SafeLoader("")  # only its scalar constructors are used
+_STR = "tag:yaml.org,2002:str"  # most scalars and keys: the node's text is the value
 
 
 def render_path(path: Path) -> str:
@@ -95,7 +96,11 @@ class _Builder:
                             for k, v in m.items():
                                 out.setdefault(k, v)
                     continue
-                key = self.build(knode, (*path, "<key>"), {})
+                key = (
+                    knode.value
+                    if knode.tag == _STR and isinstance(knode, yaml.ScalarNode)
+                    else self.build(knode, (*path, "<key>"), {})
+                )
                 if not isinstance(key, str | int | float | bool) or key is None:
                     key = str(key)
                 if key in out:
@@ -114,6 +119,8 @@ class _Builder:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i), lines) for i, item in enumerate(node.value)]
+        if node.tag == _STR:
+            return node.value
         ctor = _CONSTRUCTOR.yaml_constructors.get(node.tag)
         if ctor is None:
             # Unknown tags (e.g. !Ref): keep the text, as a string.
