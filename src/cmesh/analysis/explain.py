@@ -59,7 +59,7 @@ def _side(
         return SideWhy(direction, subject.cluster, label, (), (), (), "policy enforcement is never")
     sp = engine.selector_policy(subject.identity)
     ms = engine.map_state(subject.identity, subject.named_ports)
-    dd = sp.deny_by_default[direction] if sp.default_deny(direction) else ()
+    dd = sp.deny_by_default[direction]
     cands = [
         *ms.keys.get((direction, peer), ()),
         *ms.keys.get((direction, 0), ()),
@@ -77,10 +77,10 @@ def _side(
         note = "traffic from the local host is always allowed (allow-localhost)"
     elif s.audit_mode or subject.identity in engine.endpoint_audit:
         note = "audit mode: drops are only reported"
-    elif s.enforcement == "always" and not dd:
-        note = "policy enforcement is always: default deny without a selecting rule"
-    elif not dd:
+    elif not s.default_deny(sp, direction):
         note = f"no policy puts {direction.value} into default deny: everything not denied passes"
+    elif not dd:
+        note = "policy enforcement is always: default deny without a selecting rule"
     return SideWhy(
         direction,
         subject.cluster,

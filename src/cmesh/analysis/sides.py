@@ -87,7 +87,7 @@ class SideTables:
             return SideTable(ALLOW_ALL)
         sp = engine.selector_policy(subject)
         ms = engine.map_state(subject, named_ports)
-        dd = s.enforcement == "always" or sp.default_deny(direction)
+        dd = s.default_deny(sp, direction)
         wild = [me for me in ms.keys.get((direction, 0), ()) if not me.entry.audit]
         table = SideTable(self._fold(wild, dd))
         for (d, peer), mes in ms.keys.items():

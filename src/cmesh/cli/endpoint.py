@@ -39,14 +39,13 @@ def _endpoints(state: State) -> tuple[Any, Any, list[Any]]:
 
 
 def _enforcement(cfg: Any, view: Any, ep: Any) -> tuple[str, str]:
-    from cmesh.cli.policyshow import default_deny
     from cmesh.policy import Direction
 
     sp = view.engine.selector_policy(ep.identity)
     audit = cfg.policy_audit_mode or f"{ep.namespace}/{ep.name}" in cfg.audit_endpoints
     on = "Disabled (Audit)" if audit else "Enabled"
     ing, eg = (
-        on if default_deny(cfg, sp, d) else "Disabled"
+        on if view.engine.settings.default_deny(sp, d) else "Disabled"
         for d in (Direction.INGRESS, Direction.EGRESS)
     )
     return ing, eg

@@ -14,14 +14,6 @@ from cmesh.identity import describe
 from cmesh.policy import Direction, PolicyEntry
 
 
-def default_deny(cfg: Any, sp: Any, direction: Direction) -> bool:
-    """Whether an endpoint with SelectorPolicy ``sp`` is in default deny for ``direction``
-    (ref §2.1): ``enable-policy=always`` puts every endpoint there, ``never`` none, and
-    ``default`` those a selecting rule asks it of (ref §2.2)."""
-    mode = cfg.policy_enforcement.value
-    return mode == "always" or (mode == "default" and sp.default_deny(direction))
-
-
 def _entry_dict(e: PolicyEntry) -> dict[str, Any]:
     out: dict[str, Any] = {
         "direction": e.direction.value,
@@ -87,7 +79,7 @@ def show_policies(state: State, pod: str | None, output: str) -> None:
         "endpoint": f"{ep.namespace}/{ep.name}",
         "identity": ep.identity,
         "labels": ep.labels.sorted_strings(),
-        "default_deny": {d.value: default_deny(view.cfg, sp, d) for d in Direction},
+        "default_deny": {d.value: view.engine.settings.default_deny(sp, d) for d in Direction},
         "default_deny_by": {
             d.value: [ref_dict(r) for r in sp.deny_by_default[d]] for d in Direction
         },

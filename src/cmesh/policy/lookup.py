@@ -41,6 +41,24 @@ class Settings:
     audit_mode: bool = False
     allow_localhost: str = "auto"  # auto | always | policy
 
+    def default_deny(self, sp: SelectorPolicy, direction: Direction) -> bool:
+        """Whether an endpoint with SelectorPolicy ``sp`` is default-deny in ``direction``.
+
+        ``enable-policy=always`` puts every endpoint there, ``never`` none, and ``default``
+        those that a selecting, enforcing rule asks it of (ref §2.1, §2.2); audited rules'
+        requests (``sp.audit_deny_by_default``) do not count here (ref §2.12).
+
+        ======== ========================= ============
+        mode     a selecting rule asks it  default deny
+        ======== ========================= ============
+        default  no / yes                  no / yes
+        always   no / yes                  yes / yes
+        never    no / yes                  no / no
+        ======== ========================= ============
+        """
+        mode = self.enforcement
+        return mode == "always" or (mode != "never" and sp.default_deny(direction))
+
 
 @dataclass(frozen=True, slots=True)
 class Decision:
@@ -227,8 +245,7 @@ def decide_entries(
 ) -> Decision:
     """The verdict of one direction given the entries that cover the flow: ``own`` from the
     peer's key (``l3``: a real peer, not the wildcard identity), ``wild`` from the wildcard's."""
-    always = settings.enforcement == "always"
-    dd = always or bool(sp.deny_by_default[direction])
+    dd = settings.default_deny(sp, direction)
     mine = sorted(own, key=_ORDER) if len(own) > 1 else own
     any_ = sorted(wild, key=_ORDER) if len(wild) > 1 else wild
     if sp.has_audit:  # per-policy audit: decide with and without the audited rules
