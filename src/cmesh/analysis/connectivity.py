@@ -42,7 +42,7 @@ class L7Note:
     def rules_text(self) -> str:
         """``HTTP GET /a | POST /b; DNS *``: each L7 part's kind and rules."""
         return "; ".join(
-            f"{l7.kind.upper()} " + " | ".join(str(r) for r in (l7.http or l7.dns or l7.other))  # type: ignore[attr-defined]
+            f"{l7.kind.upper()} " + " | ".join(str(r) for r in l7.rules)  # type: ignore[attr-defined]
             for l7 in self.rules
         )
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from cmesh.cli.options import State
 from cmesh.cli.render import table
-from cmesh.cli.tracefmt import l7_rules, ref_dict
+from cmesh.cli.tracefmt import ref_dict
 from cmesh.datapath import load_mesh
 from cmesh.datapath.tracer import find_pod
 from cmesh.identity import describe
@@ -25,7 +25,7 @@ def _entry_dict(e: PolicyEntry) -> dict[str, Any]:
         "path": e.path,
     }
     if e.l7 is not None:
-        out["l7"] = [str(r) for r in l7_rules(e.l7)]
+        out["l7"] = [str(r) for r in e.l7.rules]
     if e.auth:
         out["auth"] = e.auth
     if e.audit:
@@ -108,7 +108,7 @@ def show_policies(state: State, pod: str | None, output: str) -> None:
             "deny" if e.deny else "allow",
             str(e.selector),
             f"{e.named or e.ports}/{e.protocol.value}",
-            " ".join(str(r) for r in l7_rules(e.l7)) if e.l7 else "",
+            " ".join(str(r) for r in e.l7.rules) if e.l7 else "",
             f"{e.origin} {e.path}",
         )
         for e in sp.entries

@@ -9,11 +9,6 @@ from cmesh.identity import describe
 from cmesh.policy import Decision, PolicyRef
 
 
-def l7_rules(l7: Any) -> tuple[Any, ...]:
-    """The rules of one L7 part, whichever parser it is for (HTTP, DNS, Kafka, generic)."""
-    return l7.http or l7.dns or l7.other
-
-
 def ref_dict(ref: PolicyRef) -> dict[str, Any]:
     return {
         "kind": ref.kind,
@@ -63,7 +58,7 @@ def decision_dict(side: Side | None) -> dict[str, Any] | None:
     if d.l7 is not None:
         out["l7"] = {
             "evaluated": False,
-            "rules": [str(rule) for l7 in d.l7 for rule in l7_rules(l7)],
+            "rules": [str(rule) for l7 in d.l7 for rule in l7.rules],
         }
     if d.auth:
         out["auth"] = d.auth
@@ -150,7 +145,7 @@ def _side_story(name: str, side: Side | None, subject: Peer, l7_asked: bool = Fa
         if d.l7:
             lines.append(
                 "  L7 rules apply on this port; the request must match one of: "
-                + "; ".join(str(r) for l7 in d.l7 for r in l7_rules(l7))
+                + "; ".join(str(r) for l7 in d.l7 for r in l7.rules)
                 + ("." if l7_asked else " (give --http-method/--http-path to decide a request).")
             )
         return lines

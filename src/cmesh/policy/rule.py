@@ -115,6 +115,15 @@ class L7:
     dns: tuple[DNSRule, ...] = ()
     other: tuple[Any, ...] = ()
 
+    @property
+    def rules(self) -> tuple[Any, ...]:
+        """The rules of this part, whichever parser they are for (HTTP, DNS, Kafka, generic).
+
+        >>> L7("dns", dns=(DNSRule(match_name="a.example"),)).rules
+        (DNSRule(match_name='a.example', match_pattern=''),)
+        """
+        return self.http or self.dns or self.other
+
 
 @dataclass(frozen=True, slots=True)
 class TLS:
