@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from tests.conftest import EXAMPLES, Cmesh
 
 
@@ -30,3 +33,25 @@ def test_dns_add_refuses_a_bad_address_and_says_what_to_give(cmesh: Cmesh):
     assert r.exit_code != 0
     assert "dns add example.com: '1.2.3' is not an IPv4 address" in r.stderr
     assert "hint:" in r.stderr
+
+
+def test_dns_commands_do_not_load_the_simulator(tmp_path):
+    """`cmesh dns add|list|remove` only read and write the hosts table: a fresh interpreter
+    running them never imports the simulated datapath (``cmesh.datapath.sim``)."""
+    script = f"""
+import json, sys
+from click.testing import CliRunner
+from cmesh.cli import cli
+home = {str(tmp_path / "home")!r}
+run = lambda *a: CliRunner().invoke(cli, ["--home", home, *a], catch_exceptions=False)
+assert run("dns", "add", "example.com", "93.184.216.34").exit_code == 0
+listed = run("dns", "list", "-o", "json")
+assert json.loads(listed.stdout) == {{"example.com": ["93.184.216.34"]}}, listed.stdout
+assert run("dns", "remove", "example.com").exit_code == 0
+assert json.loads(run("dns", "list", "-o", "json").stdout) == {{}}
+print(sorted(m for m in sys.modules if m.startswith("cmesh.datapath")))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert "cmesh.datapath.load" in out and "cmesh.datapath.sim" not in out, out

@@ -139,7 +139,7 @@ def dns() -> None:
 @pass_state
 def dns_add(state: State, name: str, ips: tuple[str, ...]) -> None:
     """Make NAME resolve to IP… for every pod (an outside name)."""
-    from cmesh.datapath.session import HOSTS_PREFIX
+    from cmesh.datapath.load import HOSTS_PREFIX
 
     for ip in ips:
         try:
@@ -164,7 +164,7 @@ def dns_add(state: State, name: str, ips: tuple[str, ...]) -> None:
 @pass_state
 def dns_remove(state: State, name: str) -> None:
     """Forget an outside name."""
-    from cmesh.datapath.session import HOSTS_PREFIX
+    from cmesh.datapath.load import HOSTS_PREFIX
 
     state.home.store.delete(HOSTS_PREFIX + name.rstrip(".").lower())
 
@@ -174,7 +174,7 @@ def dns_remove(state: State, name: str) -> None:
 @pass_state
 def dns_list(state: State, output: str) -> None:
     """List outside names and their addresses."""
-    from cmesh.datapath.session import load_hosts
+    from cmesh.datapath.load import load_hosts
 
     hosts = load_hosts(state.home.store)
     if output == "json":

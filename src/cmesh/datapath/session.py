@@ -13,13 +13,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from cmesh.datapath.load import FQDN_PREFIX, HOSTS_PREFIX, learned, load_hosts, load_mesh
+from cmesh.datapath.load import FQDN_PREFIX, load_mesh
 from cmesh.datapath.sim import Simulator
 from cmesh.datapath.tools import ToolResult, run
 from cmesh.datapath.tracer import find_pod
 from cmesh.kvstore import Put, Store
-
-__all__ = ["FQDN_PREFIX", "HOSTS_PREFIX", "exec_tool", "learned", "load_hosts", "simulator"]
 
 
 def save_learned(store: Store, sim: Simulator, now: float) -> None:
