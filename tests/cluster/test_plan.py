@@ -107,6 +107,29 @@ def test_identities_shared_by_same_labels_ref_2_10():
     assert [k[2] for k in idents] == ["65536"]  # three pods, one identity, first id of cluster 1
 
 
+def test_identities_differ_by_service_account_and_namespace_labels_ref_1_13():
+    """Same pod labels, another service account or another namespace: another identity."""
+    pods = "\n---\n".join(
+        f"""\
+apiVersion: v1
+kind: Pod
+metadata: {{name: p{i}, namespace: {ns}, labels: {{app: web}}}}
+spec: {{serviceAccountName: {sa}, containers: [{{name: c}}]}}
+"""
+        for i, (ns, sa) in enumerate([("a", "x"), ("a", "x"), ("a", "y"), ("b", "x")])
+    )
+    ns_b = "apiVersion: v1\nkind: Namespace\nmetadata: {name: b, labels: {team: t}}\n---\n"
+    objs = plan_apply(CFG, {}, resources(ns_b + pods)).objects
+    labels = [o["security-labels"] for k, o in objs.items() if k[0] == "CiliumIdentity"]
+    assert len(labels) == 3
+    assert {
+        (lb["k8s:io.kubernetes.pod.namespace"], lb["k8s:io.cilium.k8s.policy.serviceaccount"])
+        for lb in labels
+    } == {("a", "x"), ("a", "y"), ("b", "x")}
+    (b,) = [lb for lb in labels if lb["k8s:io.kubernetes.pod.namespace"] == "b"]
+    assert b["k8s:io.cilium.k8s.namespace.labels.team"] == "t"
+
+
 def test_delete_workload_removes_its_pods_and_identity():
     objs = plan_apply(CFG, {}, resources(DEPLOY)).objects
     plan, missing = plan_delete(CFG, objs, resources(DEPLOY))

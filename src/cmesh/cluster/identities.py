@@ -57,13 +57,17 @@ def assign_identities(cfg: ClusterConfig, objs: dict[ObjKey, dict[str, Any]]) ->
         k[2]: dict(meta(o).get("labels") or {}) for k, o in objs.items() if k[0] == "Namespace"
     }
     wanted: set[Labels] = set()
+    seen: set[tuple[object, ...]] = set()  # pods of one workload share everything labels read
     for k, o in objs.items():
         if k[0] != "Pod":
             continue
         p = pod_info(o)
         if p.host_network:
             continue
-        wanted.add(endpoint_labels(p, ns_labels.get(p.namespace, {}), cfg.name))
+        same = (p.namespace, p.service_account, tuple(sorted(p.labels.items())))
+        if same not in seen:
+            seen.add(same)
+            wanted.add(endpoint_labels(p, ns_labels.get(p.namespace, {}), cfg.name))
     existing = stored_identities(objs)
     for labels, number in existing.items():
         if labels not in wanted:

@@ -69,7 +69,7 @@ def plan_apply(
     objs = plan.objects
     applied_workloads: list[ObjKey] = []
     for r in resources:
-        raw = copy.deepcopy(r.raw)
+        raw = _copy_plain(r.raw)
         if r.kind == "Namespace":
             raw.setdefault("metadata", {}).setdefault("labels", {})
             raw["metadata"]["labels"] = {
