@@ -102,6 +102,22 @@ def test_hubble_drop_total_counts_dropped_flows_by_enum_name_ref_5_2():
     assert only("hubble_drop_total", flows) == {(("protocol", "TCP"), ("reason", "POLICY_DENY")): 1}
 
 
+def test_hubble_drop_total_labels_an_l7_denial_with_its_own_empty_reason_ref_5_2():
+    """An HTTP request the proxy refused is a DROPPED L7 flow without a drop reason; Hubble's
+    drop handler (``pkg/hubble/metrics/drop/handler.go``) labels it with the flow's reason as is:
+    DROP_REASON_UNKNOWN, protocol from the L7 record."""
+    denied = as_l7(
+        BASE,
+        HTTP(0, "POST", "http://s/", "HTTP/1.1"),
+        L7FlowType.REQUEST,
+        TrafficDirection.INGRESS,
+        verdict=Verdict.DROPPED,
+    )
+    assert only("hubble_drop_total", [denied]) == {
+        (("protocol", "HTTP"), ("reason", "DROP_REASON_UNKNOWN")): 1
+    }
+
+
 @pytest.mark.parametrize(
     ("verdict", "match", "action"),
     [

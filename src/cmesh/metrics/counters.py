@@ -173,6 +173,9 @@ def count(flows: Iterable[Flow]) -> Counter[Key]:
             )
         ] += 1
         if f.verdict is Verdict.DROPPED:
-            reason = f.drop_reason_desc.name if f.drop_reason else "POLICY_DENIED"
+            # The flow's own reason, as Hubble's drop handler labels it
+            # (``flow.GetDropReasonDesc().String()``): an L7 denial carries none, so it counts
+            # as DROP_REASON_UNKNOWN; L7 denials are told apart by cilium_policy_l7_total.
+            reason = f.drop_reason_desc.name
             out[_key("hubble_drop_total", reason=reason, protocol=proto)] += 1
     return out
