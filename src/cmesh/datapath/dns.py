@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from cmesh.datapath.requests import DNSQuery, DNSResponse
 from cmesh.policy.types import Protocol
+from cmesh.policy.view import has_cluster_ip
 
 if TYPE_CHECKING:
     from cmesh.datapath.peers import Peer
@@ -43,7 +44,7 @@ def search_list(namespace: str, name: str, ndots: int = 5) -> list[str]:
 
 def nameserver(sim: Simulator, cluster: str) -> str | None:
     svc = sim.mesh.views[cluster].inventory.services.get(("kube-system", "kube-dns"))
-    return svc.cluster_ip if svc and svc.cluster_ip and svc.cluster_ip != "None" else None
+    return svc.cluster_ip if svc and has_cluster_ip(svc.cluster_ip) else None
 
 
 def answer(sim: Simulator, conn: Connection, q: DNSQuery) -> DNSResponse:
@@ -61,7 +62,7 @@ def lookup(sim: Simulator, cluster: str, name: str) -> DNSResponse:
         if len(parts) == 2:
             svc = view.inventory.services.get((parts[1], parts[0]))
             if svc is not None:
-                if svc.cluster_ip and svc.cluster_ip != "None":
+                if has_cluster_ip(svc.cluster_ip):
                     return DNSResponse("NOERROR", (svc.cluster_ip,), TTL)
                 lb = view.lb.get((parts[1], parts[0]))
                 ips = tuple(

@@ -18,7 +18,7 @@ from cmesh.cluster import NodeInfo, ServiceInfo
 from cmesh.errors import NotFound
 from cmesh.identity import ReservedIdentity
 from cmesh.labels import Labels, reserved
-from cmesh.policy.view import ClusterView, Endpoint
+from cmesh.policy.view import ClusterView, Endpoint, runs_apiserver
 
 
 class PeerKind(enum.Enum):
@@ -149,7 +149,7 @@ class Mesh:
         elif peer.kind is PeerKind.NODE and peer.node is not None:
             if peer.cluster == viewer and peer.node.name == local_node:
                 return int(ReservedIdentity.HOST), reserved("host")
-            if peer.cluster == viewer and peer.node.name.endswith("control-plane"):
+            if peer.cluster == viewer and runs_apiserver(peer.node.name):
                 # the apiserver's node: kube-apiserver (+ remote-node) in the ipcache (ref §1.4)
                 return int(ReservedIdentity.KUBE_APISERVER), reserved(
                     "kube-apiserver", "remote-node"

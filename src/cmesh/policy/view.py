@@ -153,7 +153,7 @@ class ClusterView:
         """How this cluster exports a global service (only its own backends)."""
         frontends = (
             {lb.cluster_ip: {p.name: (p.port, p.protocol) for p in lb.ports}}
-            if lb.cluster_ip and lb.cluster_ip != "None"
+            if has_cluster_ip(lb.cluster_ip)
             else {}
         )
         backends: dict[str, dict[str, tuple[int, str]]] = {}
@@ -175,12 +175,33 @@ class ClusterView:
         )
 
 
+def has_cluster_ip(cluster_ip: str) -> bool:
+    """Whether a Service's ``clusterIP`` is an address: not unset, and not ``None`` (a
+    headless Service, whose name resolves to its backends' addresses instead).
+
+    >>> has_cluster_ip("10.96.0.10"), has_cluster_ip("None"), has_cluster_ip("")
+    (True, False, False)
+    """
+    return bool(cluster_ip) and cluster_ip != "None"
+
+
+def runs_apiserver(node_name: str) -> bool:
+    """Whether the kube-apiserver runs on the node: the cluster's control-plane nodes (kind's
+    layout, ``<cluster>-control-plane``).  The cluster's own ipcache gives their addresses
+    ``reserved:kube-apiserver`` (ref §1.4, §2.9).
+
+    >>> runs_apiserver("c1-control-plane"), runs_apiserver("c1-worker")
+    (True, False)
+    """
+    return node_name.endswith("control-plane")
+
+
 def apiserver_nodes(view: ClusterView) -> list[NodeInfo]:
-    """Where the kube-apiserver runs: the cluster's control-plane nodes (kind's layout)."""
+    """Where the kube-apiserver runs (:func:`runs_apiserver`), by name."""
     return [
         n
         for n in sorted(view.inventory.nodes.values(), key=lambda n: n.name)
-        if n.name.endswith("control-plane") and n.ip
+        if runs_apiserver(n.name) and n.ip
     ]
 
 
