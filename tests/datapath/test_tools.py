@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.conftest import Cmesh
+from tests.conftest import SEED, Cmesh, guide_clusters
 
 POLICIES = """\
 apiVersion: cilium.io/v2
@@ -233,3 +233,31 @@ def test_unknown_tool_and_bad_option(home: Cmesh):
 def test_a_bad_number_is_the_tools_own_usage_error(home: Cmesh, cmd, code, err):
     r = ex(home, "default/api", *cmd)
     assert (r.exit_code, r.stderr.strip()) == (code, err)
+
+
+HEADLESS = """\
+apiVersion: v1
+kind: Service
+metadata: {name: database-pods, namespace: default}
+spec:
+  clusterIP: None
+  selector: {app: database}
+  ports: [{name: postgres, port: 5432}]
+"""
+
+
+def test_dig_of_a_headless_service_answers_its_pods_not_a_cluster_ip(cmesh: Cmesh, manifest):
+    """``clusterIP: None`` is no address: the name resolves to the selected pods' IPs, while
+    the Service with a ClusterIP over the same pods answers that one address."""
+    c = guide_clusters(
+        cmesh, SEED / "workloads.yaml", manifest("h.yaml", HEADLESS), n=1, connect=False
+    )
+    wide = c("get", "pods", "--context", "cluster-1", "-o", "wide").stdout.splitlines()
+    pods = sorted(line.split()[5] for line in wide if line.startswith("database-"))
+    svcs = c("get", "svc", "--context", "cluster-1").stdout.splitlines()
+    cluster_ip = next(line.split()[2] for line in svcs if line.startswith("database "))
+    dig = ("dig", "+short")
+    headless = ex(c, "default/frontend", *dig, "database-pods.default.svc.cluster.local")
+    assert headless.exit_code == 0 and sorted(headless.stdout.split()) == pods != []
+    plain = ex(c, "default/frontend", *dig, "database.default.svc.cluster.local")
+    assert plain.stdout.split() == [cluster_ip] and cluster_ip.startswith("10.96.")
