@@ -37,7 +37,6 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "Verdict": ("cmesh.policy.types", "Verdict"),
     "build_view": ("cmesh.policy.view", "build_view"),
     "distill": ("cmesh.policy.resolve", "distill"),
-    "import_all": ("cmesh.policy.importer", "import_all"),
     "import_resource": ("cmesh.policy.importer", "import_resource"),
     "nearest_misses": ("cmesh.policy.explain", "nearest_misses"),
     "validate_all": ("cmesh.policy.validate", "validate_all"),
@@ -71,7 +70,6 @@ __all__ = [
     "Verdict",
     "build_view",
     "distill",
-    "import_all",
     "import_resource",
     "nearest_misses",
     "validate_all",
@@ -81,7 +79,7 @@ __all__ = [
 if TYPE_CHECKING:
     from cmesh.policy.engine import PolicyEngine
     from cmesh.policy.explain import Mismatch, Miss, nearest_misses
-    from cmesh.policy.importer import ImportContext, import_all, import_resource
+    from cmesh.policy.importer import ImportContext, import_resource
     from cmesh.policy.lookup import Decision, Settings
     from cmesh.policy.mapstate import MapState
     from cmesh.policy.resolve import PolicyEntry, SelectorPolicy, distill

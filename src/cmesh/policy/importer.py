@@ -10,7 +10,7 @@ Validation happens first (:mod:`cmesh.policy.validate`); translation assumes val
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cmesh import model
@@ -583,7 +583,3 @@ def import_resource(res: model.Resource, ctx: ImportContext) -> list[PolicyRule]
     if res.kind in ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"):
         return import_cilium(res, ctx)
     return []
-
-
-def import_all(resources: Iterable[model.Resource], ctx: ImportContext) -> list[PolicyRule]:
-    return [r for res in resources for r in import_resource(res, ctx)]
