@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from cmesh.cli.metricsfmt import _prometheus_seconds
 from tests.conftest import Cmesh, Writer
 
 GOOD_RULE = "- alert: Drops\n  expr: rate(cilium_drop_count_total[5m]) > 100\n"
@@ -18,30 +17,42 @@ def c1(cmesh: Cmesh) -> Cmesh:
 
 
 @pytest.mark.parametrize(
-    ("text", "says"),
+    ("text", "says", "hint"),
     [
-        ("groups: [", "not YAML"),
-        ("- just a list", "not a Prometheus rule file"),
+        ("groups: [", "not YAML", ""),
+        ("- just a list", "not a Prometheus rule file", "give a rule file"),
         (
             "groups:\n- name: g\n  rules:\n  - alert: NoExpr\n",
             "groups[0].rules[0] (alert NoExpr): no expr",
+            "an alerting rule needs expr:",
         ),
         (
             "groups:\n- name: g\n  rules:\n  - alert: Odd\n    expr: up > 1\n",
             "groups[0].rules[0] (alert Odd): unsupported expression",
+            "cmesh evaluates rate(M[D]) or increase(M[D])",
         ),
         (
             "groups:\n- name: g\n  rules:\n  - alert: Slow\n    expr: rate(x[5m]) > 1\n    for: 5x\n",
             "(alert Slow): for: '5x' is not a duration",
+            "write a Prometheus duration",
+        ),
+        (
+            "groups:\n- name: g\n  rules:\n  - alert: Frac\n    expr: rate(x[1.5m]) > 1\n",
+            "(alert Frac): range [1.5m]: '1.5m' is not a duration",
+            "D a Prometheus duration",
         ),
     ],
-    ids=["not-yaml", "not-rules", "no-expr", "unsupported-expr", "bad-for"],
+    ids=["not-yaml", "not-rules", "no-expr", "unsupported-expr", "bad-for", "bad-range"],
 )
-def test_unusable_rule_files_are_located_errors(c1: Cmesh, manifest: Writer, text: str, says: str):
+def test_unusable_rule_files_are_located_errors(
+    c1: Cmesh, manifest: Writer, text: str, says: str, hint: str
+):
     f = manifest("rules.yaml", text)
     r = c1("metrics", "--context", "c1", "--alerts", str(f), ok=False)
     assert r.exit_code == 1, r.output
     assert str(f) in r.stderr and says in r.stderr
+    if hint:
+        assert hint in r.stderr.partition("hint: ")[2]
 
 
 def test_rule_file_and_prometheus_rule_are_both_read(c1: Cmesh, manifest: Writer):
@@ -53,20 +64,6 @@ def test_rule_file_and_prometheus_rule_are_both_read(c1: Cmesh, manifest: Writer
     for f in (plain, crd):
         out = c1("metrics", "--context", "c1", "--alerts", str(f)).stdout
         assert out.startswith("Drops: inactive (value 0.000, threshold 100)")
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [("0", 0), ("0s", 0), ("5m", 300), ("1h30m", 5400), ("500ms", 0.5), ("1d", 86400)],
-)
-def test_for_is_a_prometheus_duration(text: str, seconds: float):
-    assert _prometheus_seconds(text) == seconds
-
-
-@pytest.mark.parametrize("text", ["", "5", "5x", "m5", "30m1h"])
-def test_for_that_is_no_prometheus_duration_is_refused(text: str):
-    with pytest.raises(ValueError, match="is not a duration"):
-        _prometheus_seconds(text)
 
 
 @pytest.mark.parametrize("address", ["localhost:", "127.0.0.1:http", ":70000"])

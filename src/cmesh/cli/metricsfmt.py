@@ -3,7 +3,6 @@ rule files against its flow history."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from cmesh.errors import InvalidArgument
@@ -39,7 +38,7 @@ def evaluate_rules(home: Any, cfg: Any, path: str) -> str:
     import yaml
 
     from cmesh.hubble import FlowStore
-    from cmesh.metrics.alerts import evaluate
+    from cmesh.metrics.alerts import evaluate, parse_duration
 
     try:
         with open(path, encoding="utf-8") as fh:
@@ -64,28 +63,25 @@ def evaluate_rules(home: Any, cfg: Any, path: str) -> str:
             if "expr" not in rule:
                 raise InvalidArgument(f"{at}: no expr", hint="an alerting rule needs expr:")
             try:
-                for_s = _prometheus_seconds(str(rule.get("for", "0s")))
+                for_s = parse_duration(str(rule.get("for", "0s")))
+            except ValueError as exc:
+                raise InvalidArgument(f"{at}: for: {exc}", hint=_DURATION_HINT) from None
+            try:
                 ev = evaluate(rule["alert"], rule["expr"], for_s, flows, now)
             except ValueError as exc:
-                raise InvalidArgument(f"{at}: {exc}") from None
+                raise InvalidArgument(f"{at}: {exc}", hint=_EXPR_HINT) from None
             lines.append(
                 f"{ev.alert}: {ev.state} (value {ev.value:.3f}, threshold {ev.threshold:g}) — {ev.expr}"
             )
     return "\n".join(lines) or "no alert rules found"
 
 
-_UNITS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
-_PROMETHEUS_DURATION = re.compile(
-    r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$"
+_DURATION_HINT = (
+    "write a Prometheus duration: whole numbers with units y, w, d, h, m, s, ms, largest first "
+    "(500ms, 5m, 1h30m, 2d, 1w)"
 )
-
-
-def _prometheus_seconds(text: str) -> float:
-    """A Prometheus duration (``5m``, ``1h30m``, ``500ms``; units in this order) in seconds."""
-    text = text.strip()
-    if text == "0":
-        return 0.0
-    m = _PROMETHEUS_DURATION.match(text)
-    if not m or not text:
-        raise ValueError(f"for: {text!r} is not a duration (e.g. 5m, 1h30m, 500ms)")
-    return sum(float(n) * unit for n, unit in zip(m.groups(), _UNITS.values(), strict=True) if n)
+_EXPR_HINT = (
+    "cmesh evaluates rate(M[D]) or increase(M[D]) of a flow counter, optionally with {label=...} "
+    "and in sum(...), compared with a number, D a Prometheus duration (e.g. 5m, 1h30m); "
+    "check other expressions with promtool"
+)
