@@ -67,7 +67,10 @@ class Verdict(enum.Enum):
 
 
 class DropReason(enum.Enum):
-    """Drop reasons used by the policy engine and datapath, with Hubble's numbers (ref §4.1)."""
+    """Drop reasons used by the policy engine and datapath, with Hubble's numbers (ref §4.1).
+
+    Their human strings (``pkg/monitor/api/drop.go``) are Hubble's: the datapath hands a reason
+    over by number, and :func:`cmesh.hubble.drop_reason_text` names it."""
 
     __hash__ = object.__hash__
 
@@ -78,21 +81,6 @@ class DropReason(enum.Enum):
     UNKNOWN_L3_TARGET_ADDRESS = 150
     POLICY_DENY = 181
     AUTH_REQUIRED = 189
-
-    @property
-    def text(self) -> str:
-        """The human string of ``pkg/monitor/api/drop.go`` (used by cilium_drop_count_total)."""
-        return _DROP_TEXT.get(self, self.name)
-
-
-_DROP_TEXT = {
-    DropReason.POLICY_DENIED: "Policy denied",
-    DropReason.POLICY_DENY: "Policy denied by denylist",
-    DropReason.AUTH_REQUIRED: "Authentication required",
-    DropReason.STALE_OR_UNROUTABLE_IP: "Stale or unroutable IP",
-    DropReason.SERVICE_BACKEND_NOT_FOUND: "Service backend not found",
-    DropReason.UNKNOWN_L3_TARGET_ADDRESS: "Unknown L3 target address",
-}
 
 
 class MatchType(enum.Enum):
@@ -110,15 +98,19 @@ class MatchType(enum.Enum):
 
     @property
     def text(self) -> str:
-        return {
-            0: "none",
-            1: "L3-Only",
-            2: "L3-L4",
-            3: "L4-Only",
-            4: "all",
-            5: "L3-Proto",
-            6: "Proto-Only",
-        }[self.value]
+        """``api.PolicyMatchType.String()``: ``L3-L4``, ``none``, ..."""
+        return _MATCH_TEXT[self]
+
+
+_MATCH_TEXT = {
+    MatchType.NONE: "none",
+    MatchType.L3_ONLY: "L3-Only",
+    MatchType.L3_L4: "L3-L4",
+    MatchType.L4_ONLY: "L4-Only",
+    MatchType.ALL: "all",
+    MatchType.L3_PROTO: "L3-Proto",
+    MatchType.PROTO_ONLY: "Proto-Only",
+}
 
 
 @dataclass(frozen=True, slots=True, order=True)
