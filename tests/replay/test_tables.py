@@ -157,8 +157,8 @@ def test_the_policy_set_exercises_every_verdict(mesh):
 
 
 def test_large_maps_agree_too(guide, tmp_path_factory):
-    """Rows with more than DIRECT_ENTRIES entries are labelled through the engine's lookup over
-    the covering entries; they must still answer what PolicyEngine.decide answers."""
+    """Rows with more than DIRECT_ENTRIES entries are labelled by the engine's decide_entries
+    given the covering entries; they must still answer what PolicyEngine.decide answers."""
     from cmesh.replay.tables import DIRECT_ENTRIES
 
     g = guide.copy(tmp_path_factory.mktemp("large"))

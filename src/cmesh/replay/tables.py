@@ -7,8 +7,8 @@ lookup probes the peer's key and the wildcard's, ref §2.5).  So each such *row*
 into its segment starts, and every segment is labelled by the engine itself:
 :meth:`PolicyEngine.decide` at the segment's first port — or, for rows with more than
 :data:`DIRECT_ENTRIES` entries (where a probe per segment would rescan them all), the engine's
-:func:`~cmesh.policy.lookup.lookup` over just the entries covering the segment, which is what a
-probe sees.  There is no second evaluator: the arrays only remember the engine's answers
+:func:`~cmesh.policy.lookup.decide_entries` given just the entries covering the segment, which
+is what a probe finds.  There is no second evaluator: the arrays only remember the engine's answers
 (``tests/replay/test_tables.py`` checks them against :meth:`PolicyEngine.decide` and
 :func:`cmesh.datapath.decide`, for small and large maps).
 
@@ -33,11 +33,8 @@ import numpy.typing as npt
 from cmesh.datapath import Mesh
 from cmesh.errors import InvalidArgument
 from cmesh.identity import ReservedIdentity
-from cmesh.policy import Decision, Direction, MapState, Protocol, Verdict
-
-# ``cmesh.policy.lookup`` (the function) is shadowed by its submodule once that is imported,
-# so it is taken from the module itself.
-from cmesh.policy.lookup import lookup
+from cmesh.policy import Decision, Direction, Protocol, Verdict
+from cmesh.policy.lookup import decide_entries, early_decision
 from cmesh.policy.mapstate import MapEntry
 
 I64 = npt.NDArray[np.int64]
@@ -177,29 +174,20 @@ class SideTables:
             labels = [engine.decide(direction, subject, cls, protocol, s) for s, _, _ in segments]
         else:
             # large maps (hundreds of port entries): a probe per segment would rescan them all;
-            # run the engine's own lookup over the entries covering the segment instead —
-            # exactly what the probe would find (a lookup only ever sees covering entries)
+            # decide each segment from the entries covering it instead — exactly what the
+            # probe would find (lookup = early_decision, else covering + decide_entries)
             sp = engine.selector_policy(subject)
             audit = subject in engine.endpoint_audit
-            labels = []
-            for start, own, wild in segments:
-                mini = MapState()
-                if own:
-                    mini.keys[(direction, cls)] = own
-                if wild:
-                    mini.keys[(direction, 0)] = wild
-                labels.append(
-                    lookup(
-                        direction,
-                        sp,
-                        mini,
-                        cls,
-                        protocol,
-                        start,
-                        engine.settings,
-                        endpoint_audit=audit,
-                    )
+            settings = engine.settings
+            early = early_decision(direction, cls, settings)
+            labels = [
+                early
+                if early is not None
+                else decide_entries(
+                    direction, sp, own, wild, settings, l3=cls != 0, endpoint_audit=audit
                 )
+                for _, own, wild in segments
+            ]
         for (start, _, _), d_ in zip(segments, labels, strict=True):
             self._starts.append((row << 16) | start)
             self._seg.append(len(self.decisions))
