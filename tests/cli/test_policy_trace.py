@@ -4,33 +4,21 @@ import json
 
 import pytest
 
-from tests.conftest import EXAMPLES, Cmesh
-
-SEED = EXAMPLES / "seed"
+from tests.conftest import SEED, Cmesh, guide_clusters
 
 
 @pytest.fixture
-def guide(two_clusters: Cmesh) -> Cmesh:
-    for ctx in ("cluster-1", "cluster-2"):
-        two_clusters(
-            "apply",
-            "-f",
-            str(SEED / "payment.yaml"),
-            "-f",
-            str(SEED / "workloads.yaml"),
-            "--context",
-            ctx,
-        )
-        two_clusters(
-            "apply",
-            "-f",
-            str(SEED / "policies" / "allow-frontend-to-payment.yaml"),
-            "-f",
-            str(SEED / "policies" / "allow-from-cluster-1.yaml"),
-            "--context",
-            ctx,
-        )
-    return two_clusters
+def guide(cmesh: Cmesh) -> Cmesh:
+    """cluster-1 and cluster-2 (not connected), each with the seed's workloads and two of its
+    policies."""
+    return guide_clusters(
+        cmesh,
+        SEED / "payment.yaml",
+        SEED / "workloads.yaml",
+        SEED / "policies" / "allow-frontend-to-payment.yaml",
+        SEED / "policies" / "allow-from-cluster-1.yaml",
+        connect=False,
+    )
 
 
 def test_allowed_flow_through_a_service(guide: Cmesh):

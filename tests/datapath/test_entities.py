@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import Cmesh
-from tests.datapath.test_l7_features import APP, apply, ex, flows, mesh  # noqa: F401
+from tests.datapath.conftest import apply, ex, flows
 
 API = """\
 apiVersion: cilium.io/v2
@@ -23,8 +23,7 @@ spec:
 
 
 def test_kubernetes_service_backend_is_the_kube_apiserver_entity_ref_1_4(
-    mesh: Cmesh,  # noqa: F811
-    tmp_path: Path,
+    mesh: Cmesh, tmp_path: Path
 ) -> None:
     apply(mesh, tmp_path, API)
     r = ex(mesh, "default/client", "nc", "-z", "-w", "2", "kubernetes.default", "443")

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from tests.conftest import SEED, Cmesh, guide_clusters
+from tests.datapath.conftest import ex
 
 POLICIES = """\
 apiVersion: cilium.io/v2
@@ -55,10 +56,6 @@ def home(guide_home: Cmesh, tmp_path_factory: pytest.TempPathFactory) -> Cmesh:
     guide_home("dns", "add", "example.com", "93.184.216.34")
     guide_home("dns", "add", "other.example.org", "198.51.100.10")
     return guide_home
-
-
-def ex(home: Cmesh, pod: str, *cmd: str, ctx: str = "cluster-1"):
-    return home("exec", "--context", ctx, pod, "--", *cmd, ok=False)
 
 
 def test_curl_through_a_service_echoes_the_backend(home: Cmesh):
