@@ -81,6 +81,16 @@ def two_clusters(cmesh: Cmesh) -> Cmesh:
     return guide_clusters(cmesh, connect=False)
 
 
+def pods_yaml(*names: str) -> str:
+    """Bare pods in ``default``, each labelled ``app: <its name>``, as YAML documents."""
+    return "".join(
+        "apiVersion: v1\nkind: Pod\n"
+        f"metadata: {{name: {n}, namespace: default, labels: {{app: {n}}}}}\n"
+        "spec: {containers: [{name: c, image: x}]}\n---\n"
+        for n in names
+    )
+
+
 def write(tmp: Path, name: str, text: str) -> Path:
     p = tmp / name
     p.write_text(text)

@@ -19,19 +19,9 @@ from cmesh.datapath.l7trace import L7Query, evaluate
 from cmesh.datapath.tracer import find_pod
 from cmesh.policy import Protocol
 from cmesh.registry import Home
-from tests.conftest import Cmesh
+from tests.conftest import Cmesh, pods_yaml
 
-PODS = """\
-apiVersion: v1
-kind: Pod
-metadata: {name: a, namespace: default, labels: {app: a}}
-spec: {containers: [{name: c, image: x}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: b, namespace: default, labels: {app: b}}
-spec: {containers: [{name: c, image: x}]}
-"""
+PODS = pods_yaml("a", "b")
 
 TOKEN = """\
 apiVersion: v1
@@ -74,7 +64,7 @@ def test_header_match_reads_the_secret_as_the_proxy_does_ref_2_7(
 ):
     """``headerMatches`` with a secret compares the header with the secret's value (ref §2.7);
     without the Secret the rule would never match and every request would be refused."""
-    (tmp_path / "m.yaml").write_text(PODS + "---\n" + TOKEN)
+    (tmp_path / "m.yaml").write_text(PODS + TOKEN)
     mesh = load(str(tmp_path), None).mesh
     (result,) = Checker(mesh).run(parse_spec(SPEC % token, "spec.yaml"))
     (flow,) = result.flows
@@ -121,7 +111,7 @@ def test_dns_refusal_answers_the_clusters_reject_code_ref_1_10(
     """A name no DNS rule allows is answered with the cluster's
     ``tofqdns-dns-reject-response-code`` (ref §1.10), as the simulated DNS proxy answers it."""
     cmesh("install", "--context", "c1", "--cluster-name", "c1", "--cluster-id", "1")
-    (tmp_path / "m.yaml").write_text(PODS + "---\n" + DNS_ONLY_CLUSTER)
+    (tmp_path / "m.yaml").write_text(PODS + DNS_ONLY_CLUSTER)
     cmesh("apply", "-f", str(tmp_path / "m.yaml"))
     cmesh("config", "set", "tofqdns-dns-reject-response-code", setting)
     home = Home.open(cmesh.home)

@@ -16,7 +16,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from tests.conftest import EXAMPLES, Cmesh, guide_clusters
+from tests.conftest import EXAMPLES, Cmesh, guide_clusters, pods_yaml
 
 MESH = str(EXAMPLES / "guide-mesh.yaml")
 SPEC = str(EXAMPLES / "guide-intent.yaml")
@@ -105,12 +105,9 @@ def test_list_formats(cmesh: Cmesh):
     assert dot.startswith("digraph connectivity {") and dot.count(" -> ") == len(rows)
 
 
-DNS_ANY = """\
-apiVersion: v1
-kind: Pod
-metadata: {name: a, namespace: default, labels: {app: a}}
-spec: {containers: [{name: c, image: x}]}
----
+DNS_ANY = (
+    pods_yaml("a")
+    + """\
 apiVersion: cilium.io/v2
 kind: CiliumNetworkPolicy
 metadata: {name: dns, namespace: default}
@@ -122,6 +119,7 @@ spec:
     - ports: [{port: "53", protocol: ANY}]
       rules: {dns: [{matchPattern: "*"}]}
 """
+)
 
 
 def test_json_l7_rules_apart_from_ports_of_several_protocols_ref_1_8(cmesh: Cmesh, tmp_path: Path):

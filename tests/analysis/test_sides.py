@@ -19,7 +19,7 @@ from bench.synth import SynthParams, generate
 from cmesh.analysis.connectivity import list_ends
 from cmesh.analysis.sources import from_mesh_file
 from tests.analysis.probes import disagreements
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, pods_yaml
 from tests.scenarios.test_scenarios import FILES, build
 
 
@@ -50,22 +50,9 @@ def test_synthetic_meshes_list_agrees_with_decide(params: SynthParams):
     assert list(disagreements(mesh, ends, pairs=600, seed=params.seed)) == []
 
 
-AUDITED = """\
-apiVersion: v1
-kind: Pod
-metadata: {name: a, namespace: default, labels: {app: a}}
-spec: {containers: [{name: c, image: x}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: b, namespace: default, labels: {app: b}}
-spec: {containers: [{name: c, image: x}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: c, namespace: default, labels: {app: c}}
-spec: {containers: [{name: c, image: x}]}
----
+AUDITED = (
+    pods_yaml("a", "b", "c")
+    + """\
 apiVersion: cilium.io/v2
 kind: CiliumNetworkPolicy
 metadata:
@@ -80,6 +67,7 @@ spec:
   egressDeny:
   - toEndpoints: [{matchLabels: {app: c}}]
 """
+)
 
 
 def test_what_only_an_audited_policy_would_drop_is_listed_ref_2_12(tmp_path: Path):

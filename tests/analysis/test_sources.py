@@ -9,14 +9,11 @@ import pytest
 from cmesh.analysis.connectivity import connections
 from cmesh.analysis.sources import from_mesh_file, is_mesh_file, load
 from cmesh.errors import InvalidArgument, InvalidInput, InvalidPolicy
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, pods_yaml
 
-NP = """\
-apiVersion: v1
-kind: Pod
-metadata: {name: a, namespace: default, labels: {app: a}}
-spec: {containers: [{name: c, image: x}]}
----
+NP = (
+    pods_yaml("a")
+    + """\
 apiVersion: v1
 kind: Pod
 metadata: {name: b, namespace: default, labels: {app: b}}
@@ -31,6 +28,7 @@ spec:
   - from: [{podSelector: {matchLabels: {app: a}}}]
     ports: [{port: web}]
 """
+)
 
 
 def test_manifests_alone_are_one_cluster_ref_2_13(tmp_path: Path):
@@ -106,12 +104,9 @@ def test_invalid_policy_is_reported_before_analysis(tmp_path: Path):
         load(str(tmp_path), None)
 
 
-FQDN = """\
-apiVersion: v1
-kind: Pod
-metadata: {name: a, namespace: default, labels: {app: a}}
-spec: {containers: [{name: c, image: x}]}
----
+FQDN = (
+    pods_yaml("a")
+    + """\
 apiVersion: cilium.io/v2
 kind: CiliumNetworkPolicy
 metadata: {name: fq, namespace: default}
@@ -121,6 +116,7 @@ spec:
   - toFQDNs: [{matchName: api.example.com}, {matchPattern: "*.github.com"}]
     toPorts: [{ports: [{port: "443", protocol: TCP}]}]
 """
+)
 
 
 def test_fqdn_selectors_are_ends_ref_1_7(tmp_path: Path):
@@ -136,12 +132,9 @@ def test_fqdn_selectors_are_ends_ref_1_7(tmp_path: Path):
     assert list(disagreements(mesh, list_ends(mesh))) == []
 
 
-NAMED = """\
-apiVersion: v1
-kind: Pod
-metadata: {name: a, namespace: default, labels: {app: a}}
-spec: {containers: [{name: c, image: x}]}
----
+NAMED = (
+    pods_yaml("a")
+    + """\
 apiVersion: v1
 kind: Pod
 metadata: {name: b1, namespace: default, labels: {app: b}}
@@ -161,6 +154,7 @@ spec:
   - from: [{podSelector: {matchLabels: {app: a}}}]
     ports: [{port: web}]
 """
+)
 
 
 def test_named_ports_resolve_per_pod_not_per_identity_ref_1_8(tmp_path: Path):

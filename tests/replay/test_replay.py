@@ -9,6 +9,7 @@ import pytest
 
 from cmesh.registry import Home
 from cmesh.replay import run_replay
+from tests.conftest import pods_yaml
 
 HANDWRITTEN = Path(__file__).parent / "data" / "handwritten.jsonl"
 
@@ -199,17 +200,9 @@ def test_flows_of_clusters_the_home_lacks_are_named_in_the_report(guide, tmp_pat
     assert any("prod-eu" in n for n in run.report.notes)
 
 
-LOGGED_TOKEN = """\
-apiVersion: v1
-kind: Pod
-metadata: {name: a, namespace: default, labels: {app: a}}
-spec: {containers: [{name: c, image: x}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: b, namespace: default, labels: {app: b}}
-spec: {containers: [{name: c, image: x}]}
----
+LOGGED_TOKEN = (
+    pods_yaml("a", "b")
+    + """\
 apiVersion: v1
 kind: Secret
 metadata: {name: tok, namespace: default}
@@ -229,6 +222,7 @@ spec:
         - headerMatches:
           - {name: X-Token, secret: {namespace: default, name: tok}, mismatch: LOG}
 """
+)
 
 
 def test_l7_replay_reads_header_secrets_as_the_proxy_does_ref_2_7(tmp_path):
