@@ -100,11 +100,12 @@ def stages(d: Path) -> dict[str, float]:
     from cmesh.analysis import connections
     from cmesh.analysis.sources import load_resources, standalone_config
     from cmesh.cli.listfmt import render
+    from cmesh.cli.main import GC_THRESHOLD
     from cmesh.cluster import plan_apply
     from cmesh.datapath import Mesh
     from cmesh.policy import build_view
 
-    gc.set_threshold(50_000, 20, 20)  # as the cmesh command sets it (cmesh.cli.main)
+    gc.set_threshold(*GC_THRESHOLD)  # as the cmesh command runs
     gc.collect()
     out: dict[str, float] = {}
     t = time.perf_counter()

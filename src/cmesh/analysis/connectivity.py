@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 from cmesh.analysis.ends import End, EndpointClass, external_ends, workload_ends
 from cmesh.analysis.fqdn import fqdn_ends
@@ -153,10 +154,6 @@ class Analyzer:
         return False
 
 
-def _row_index(row: tuple[int, ...] | tuple[object, ...]) -> int:
-    return row[0]  # type: ignore[return-value]
-
-
 def list_ends(
     mesh: Mesh,
     clusters: Sequence[str] | None = None,
@@ -239,17 +236,11 @@ def connections(
         )
         spec, dflt = (eg_t.specific, eg_t.default) if eg_t is not None else ({}, ALLOW_ALL)
         seen_a = seen[a_cl]
-        if not single[i] and not a_ext:
+        if not a_fast:
             visit = rows  # a source of several classes is decided by Analyzer.pair: try all
-        elif admitting:
-            closed = [j for c, by_id in admitting.items() for j in by_id.get(seen[c][i], ())]
-            visit = (
-                sorted(open_rows + [rows[j] for j in closed], key=_row_index)
-                if closed
-                else open_rows
-            )
         else:
-            visit = open_rows
+            closed = [rows[j] for c, by_id in admitting.items() for j in by_id.get(seen[c][i], ())]
+            visit = sorted(open_rows + closed, key=itemgetter(0)) if closed else open_rows
         for j, dst, b_ext, b_fast, b_focus, it in visit:
             if i == j or (a_ext and b_ext):
                 continue

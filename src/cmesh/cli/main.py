@@ -119,9 +119,12 @@ def exit_code(err: CmeshError) -> int:
     return 1
 
 
+#: A command builds hundreds of thousands of small objects that all live until it ends; with
+#: CPython's default threshold (700) the cyclic collector runs thousands of times over them for
+#: nothing (about 6% of `policy list`).  Cycles are still collected.
+GC_THRESHOLD = (50_000, 20, 20)
+
+
 def main(argv: list[str] | None = None) -> None:
-    # A command builds hundreds of thousands of small objects that all live until it ends;
-    # with CPython's default threshold (700) the cyclic collector runs thousands of times
-    # over them for nothing (about 6% of `policy list`).  Cycles are still collected.
-    gc.set_threshold(50_000, 20, 20)
+    gc.set_threshold(*GC_THRESHOLD)
     cli.main(args=argv, prog_name="cmesh")

@@ -54,12 +54,12 @@ def unknown_fields(model: BaseModel, path: Path = ()) -> Iterator[tuple[Path, st
         return
     for name in model.model_extra or {}:
         yield (*path, name), name
-    for fname, key in _field_keys(type(model)):
+    for fname, key in field_keys(type(model)):
         yield from _unknown_in(getattr(model, fname), (*path, key))
 
 
 @cache
-def _field_keys(cls: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+def field_keys(cls: type[BaseModel]) -> tuple[tuple[str, str], ...]:
     """(attribute, key as written) per field of a model class (``model_fields`` is rebuilt on
     each access, and this walk visits every object of every manifest)."""
     return tuple((name, info.alias or name) for name, info in cls.model_fields.items())

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import pydantic
 
 from cmesh.errors import Diagnostic, InvalidManifest, Severity
-from cmesh.model.base import Model, diagnostics_from, unknown_fields
+from cmesh.model.base import Model, diagnostics_from, field_keys, unknown_fields
 from cmesh.model.kinds import KINDS, KindInfo
 from cmesh.model.source import Document, Positions, iter_objects, parse_documents, render_path
 
@@ -323,7 +323,7 @@ def _unknown(
         hint = NOT_CILIUM.get(name, "")
         if not hint:
             parent = _model_at(obj, path[:-1])
-            known = _field_names(parent) if parent is not None else []
+            known = [key for _, key in field_keys(type(parent))] if parent is not None else []
             close = difflib.get_close_matches(name, known, n=1)
             hint = (
                 f"did you mean {close[0]!r}?"
@@ -355,19 +355,13 @@ def _model_at(obj: Any, path: tuple[str | int, ...]) -> Model | None:
         if isinstance(elem, int):
             cur = cur[elem] if isinstance(cur, list) and elem < len(cur) else None
         elif isinstance(cur, pydantic.BaseModel):
-            attr = next(
-                (f for f, i in type(cur).model_fields.items() if (i.alias or f) == elem), None
-            )
+            attr = next((f for f, key in field_keys(type(cur)) if key == elem), None)
             cur = getattr(cur, attr) if attr else None
         elif isinstance(cur, dict):
             cur = cur.get(elem)
         else:
             cur = None
     return cur if isinstance(cur, Model) else None
-
-
-def _field_names(model: Model) -> list[str]:
-    return [i.alias or f for f, i in type(model).model_fields.items()]
 
 
 def from_stored(
