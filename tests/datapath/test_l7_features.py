@@ -334,3 +334,29 @@ def test_per_policy_audit_of_dns_rules_reports_the_query_and_answers_it_ref_2_12
         "example.org.": "AUDIT",
         "secure-service.default.svc.cluster.local.": "FORWARDED",
     }
+
+
+def test_a_mesh_built_from_objects_keeps_each_clusters_trust_domain_ref_1_11() -> None:
+    """The trust domain is each cluster's own setting, read from its view: a mesh that
+    ``policy diff`` or ``cmesh test --manifests`` builds in memory authenticates as the stored
+    one does (SPIFFE default ``<cluster>.spiffe.cilium`` unless set)."""
+    from cmesh.cluster import ClusterConfig
+    from cmesh.datapath import Mesh
+    from cmesh.policy import build_view
+
+    cfgs = [
+        ClusterConfig(
+            context="a", name="a", id=1, pod_cidr="10.1.0.0/16", node_cidr="172.18.1.0/24"
+        ),
+        ClusterConfig(
+            context="b",
+            name="b",
+            id=2,
+            pod_cidr="10.2.0.0/16",
+            node_cidr="172.18.2.0/24",
+            auth_trust_domain="mesh.example",
+        ),
+    ]
+    mesh = Mesh({c.name: build_view(c, {}) for c in cfgs})
+    assert mesh.trust_domain("a") == "a.spiffe.cilium"
+    assert mesh.trust_domain("b") == "mesh.example"
