@@ -184,3 +184,25 @@ def test_fqdn_ends_are_named_the_same_on_every_listing_ref_1_7(tmp_path: Path):
     assert len(mesh.views["default"].engine.cache.identities) == identities
     fqdn_ends = sorted({d for _, d in first if d.endswith("[FQDN]")})
     assert fqdn_ends == ["*.example.com[FQDN]", "api.example.com[FQDN]"]
+
+
+def test_manifests_named_mesh_yaml_are_manifests(tmp_path: Path):
+    """A folder whose manifests file is called mesh.yaml is still manifests; the decision is
+    made on the first document, so a later broken one is reported by the manifest loader, with
+    its line, not hidden by the mesh-file sniff."""
+    (tmp_path / "mesh.yaml").write_text(NP)
+    assert not is_mesh_file(tmp_path)
+    lm = load(str(tmp_path), None)
+    assert any(c.dst.label == "default/b[Pod]" for c in connections(lm.mesh))
+    (tmp_path / "mesh.yaml").write_text(NP + "---\nkind: [unclosed\n")
+    assert not is_mesh_file(tmp_path)
+    with pytest.raises(InvalidInput, match=r"mesh\.yaml:\d+:"):
+        load(str(tmp_path), None)
+
+
+def test_mesh_file_followed_by_a_second_document_is_not_a_mesh_file(tmp_path: Path):
+    text = (EXAMPLES / "guide-mesh.yaml").read_text()
+    (tmp_path / "mesh.yaml").write_text(text)
+    assert is_mesh_file(tmp_path)
+    (tmp_path / "mesh.yaml").write_text(text + "\n---\nclusters: []\n")
+    assert not is_mesh_file(tmp_path)

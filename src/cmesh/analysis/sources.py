@@ -85,16 +85,17 @@ def is_mesh_file(path: Path) -> bool:
         path = path / MESH_FILE
     if path.suffix.lower() not in (".yaml", ".yml") or not path.is_file():
         return False
+    # Decided by the first document, read lazily: a folder of manifests whose file happens to be
+    # called mesh.yaml is not parsed twice (the pure-Python parse of a 2k-pod file took 0.7 s).
     try:
-        docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+        with path.open(encoding="utf-8") as fh:
+            docs = yaml.safe_load_all(fh)
+            first = next(docs, None)
+            if not isinstance(first, dict) or "clusters" not in first or "kind" in first:
+                return False
+            return next(docs, None) is None
     except (yaml.YAMLError, OSError, UnicodeDecodeError):
         return False
-    return (
-        len(docs) == 1
-        and isinstance(docs[0], dict)
-        and "clusters" in docs[0]
-        and "kind" not in docs[0]
-    )
 
 
 def load_resources(paths: Sequence[str]) -> list[Resource]:
