@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -331,3 +333,41 @@ def test_home_commands_on_the_guide_clusters(guide_home: Cmesh):
     )
     assert cmesh("policy", "diff", "HOME", "HOME").exit_code == 0
     assert cmesh("test", SPEC).exit_code == 0  # the diff changed nothing
+
+
+def _console(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    """The installed console script's entry point, in its own process (as a user runs it)."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from cmesh.cli.main import main; main()",
+            "--home",
+            str(home),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_analyses_exit_fast_with_all_output_and_their_exit_code(cmesh: Cmesh, tmp_path: Path):
+    """``policy list``, ``diff`` and ``test`` end with ``os._exit`` after flushing: the whole
+    output reaches the pipe and the exit code and JUnit file are those of an ordinary exit."""
+    home = cmesh.home
+    listed = _console("policy", "list", "--manifests", MESH, "--all-clusters", home=home)
+    assert listed.returncode == 0, listed.stderr
+    inproc = cmesh("policy", "list", "--manifests", MESH, "--all-clusters").output
+    assert listed.stdout == inproc and listed.stdout.endswith("\n")
+    seed = EXAMPLES / "seed" / "policies" / "allow-frontend-to-payment.yaml"
+    new = broken_mesh(tmp_path, "corrected/allow-frontend-to-payment.yaml", seed)
+    changed = _console("policy", "diff", MESH, new, "-o", "json", home=home)
+    assert changed.returncode == 1 and json.loads(changed.stdout)["counts"]["removed"] == 2
+    junit = tmp_path / "junit.xml"
+    failed = _console("test", SPEC, "--manifests", new, "--junit-file", str(junit), home=home)
+    assert failed.returncode == 1 and failed.stdout.endswith("15 passed, 2 failed\n")
+    assert ET.parse(junit).getroot().find("testsuite").get("failures") == "2"  # type: ignore[union-attr]
+    bad = _console("test", SPEC, "--manifests", str(tmp_path / "absent"), home=home)
+    assert bad.returncode == 1 and 'the path "' in bad.stderr and "does not exist" in bad.stderr
+    assert not home.exists()  # an offline analysis of manifests creates no home

@@ -96,6 +96,7 @@ def test(state: State, spec_file: str, manifests: str, junit_file: str | None, o
     from cmesh.analysis.spec import read_spec
     from cmesh.cli.meshsource import load
 
+    state.exit_fast = True  # reads and prints only
     spec = read_spec(spec_file)
     lm = load(state, manifests)
     results = Checker(lm.mesh).run(spec)

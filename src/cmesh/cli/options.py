@@ -22,6 +22,9 @@ class State:
     kvstore: str = ""
     context: str | None = None
     console: Console = field(default_factory=Console)
+    #: Set by a command that only reads and prints (the offline analyses): once it has closed
+    #: what it opened, the process may end without freeing its objects (see ``cli.main``).
+    exit_fast: bool = False
     _home: Home | None = None
 
     @property

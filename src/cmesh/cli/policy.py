@@ -181,6 +181,7 @@ def list_(
     from cmesh.cli.listfmt import render
     from cmesh.cli.meshsource import load, scope
 
+    state.exit_fast = True  # reads and prints only
     lm = load(state, manifests)
     clusters = scope(state, lm, all_clusters)
     an = Analyzer(lm.mesh)
@@ -213,6 +214,7 @@ def diff(state: State, old: str, new: str, output: str) -> None:
     from cmesh.cli.difffmt import render
     from cmesh.cli.meshsource import load
 
+    state.exit_fast = True  # reads and prints only
     d = semantic_diff(load(state, old, fresh=True), load(state, new, fresh=True))
     state.console.raw(render(d, output))
     if d.changed:
