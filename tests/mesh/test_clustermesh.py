@@ -242,3 +242,57 @@ def test_connect_to_itself_says_what_to_give_instead(cmesh: Cmesh):
     )  # fmt: skip
     assert res.exit_code == 1 and "cannot connect cluster cluster-1 to itself" in res.stderr
     assert "another cluster's context as --destination-context" in res.stderr
+
+
+NAMED_SERVER = """\
+apiVersion: v1
+kind: Pod
+metadata: {{name: server, labels: {{app: server}}}}
+spec:
+  containers:
+  - name: c
+    image: x
+    ports: [{{name: web, containerPort: {port}}}]
+"""
+
+NAMED_EGRESS = """\
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: client-out}
+spec:
+  endpointSelector: {matchLabels: {app: client}}
+  egress:
+  - toEndpoints: [{matchLabels: {app: server, io.cilium.k8s.policy.cluster: cluster-2}}]
+    toPorts: [{ports: [{port: web, protocol: TCP}]}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, labels: {app: client}}
+"""
+
+
+def test_egress_named_port_follows_the_remote_pods_port_ref_1_8(cmesh: Cmesh, manifest):
+    """An egress port name resolves against remote clusters' pods too (their NamedPorts reach
+    the ipcache through the mesh, cilium/cilium pkg/ipcache/kvstore.go), and follows a change
+    of the remote pod's container port."""
+    mesh(cmesh)
+    cmesh("apply", "-f", str(manifest("c1.yaml", NAMED_EGRESS)), "--context", "cluster-1")
+    cmesh(
+        "apply",
+        "-f",
+        str(manifest("s.yaml", NAMED_SERVER.format(port=8443))),
+        "--context",
+        "cluster-2",
+    )
+    dst = "cluster-2/default/server"
+    assert trace(cmesh, "cluster-1/default/client", dst, 8443)["verdict"] == "FORWARDED"
+    cmesh(
+        "apply",
+        "-f",
+        str(manifest("s2.yaml", NAMED_SERVER.format(port=9443))),
+        "--context",
+        "cluster-2",
+    )
+    moved = trace(cmesh, "cluster-1/default/client", dst, 8443)
+    assert (moved["verdict"], moved["decided_at"]) == ("DROPPED", "egress")
+    assert trace(cmesh, "cluster-1/default/client", dst, 9443)["verdict"] == "FORWARDED"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from cmesh.cluster import ClusterConfig, NamedPort, NodeInfo, PodInfo
 from cmesh.labels import Label, Labels
 from cmesh.mesh import keys
+from cmesh.policy.engine import NamedPortSpec
 from cmesh.policy.view import ClusterView, Endpoint
 from cmesh.services import ClusterService
 
@@ -195,8 +196,11 @@ def apply_imports(
     for r in remotes:
         if r.cluster == view.name:
             continue
+        named: dict[int, set[NamedPortSpec]] = {}
+        for ep in r.endpoints:
+            named.setdefault(ep.identity, set()).update(ep.named_ports)
         for ident, labels in sorted(r.identities.items()):
-            view.add_remote_identity(ident, labels)
+            view.add_remote_identity(ident, labels, sorted(named.get(ident, ())))
         for ep in r.endpoints:
             view.add_remote_endpoint(ep)
         for n in r.nodes:

@@ -108,7 +108,8 @@ class PolicyEngine:
     ) -> None:
         """Add or update an identity.
 
-        ``named_ports`` are the container ports of the identity's local endpoints; give
+        ``named_ports`` are the container ports of the identity's endpoints (a remote
+        identity's: its endpoints in its own cluster, which egress resolves against); give
         ``endpoint_ports`` (each endpoint's own, one sequence per endpoint) when they differ
         between endpoints: each distinct set gets its own map (ref §1.8).  Without it every
         endpoint is taken to have all of ``named_ports``.
@@ -180,8 +181,8 @@ class PolicyEngine:
         return self._named_own.get(ident, ())
 
     def cluster_named_ports(self) -> Iterable[NamedPortSpec]:
-        """Every named port of the cluster's local endpoints (what egress named ports resolve
-        against, ref §1.8)."""
+        """Every named port of the endpoints the cluster knows, remote clusters' included
+        (what egress named ports resolve against, ref §1.8; Cilium's ipcache named-port map)."""
         return self._named_all.keys()
 
     def endpoint_variants(self, ident: int) -> tuple[NamedPorts, ...]:

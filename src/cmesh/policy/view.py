@@ -7,7 +7,7 @@ caller reads the store).  Remote clusters' identities are added by the mesh laye
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +23,7 @@ from cmesh.cluster import (
 )
 from cmesh.identity import reserved_identities
 from cmesh.labels import POLICY_LABEL_CLUSTER, Labels
-from cmesh.policy.engine import NamedPorts, PolicyEngine, named_ports_key
+from cmesh.policy.engine import NamedPorts, NamedPortSpec, PolicyEngine, named_ports_key
 from cmesh.policy.lookup import Settings
 from cmesh.policy.selectorcache import IdentityInfo
 from cmesh.services import (
@@ -95,10 +95,16 @@ class ClusterView:
     def name(self) -> str:
         return self.cfg.name
 
-    def add_remote_identity(self, ident: int, labels: Labels) -> None:
+    def add_remote_identity(
+        self, ident: int, labels: Labels, named_ports: Sequence[NamedPortSpec] = ()
+    ) -> None:
+        """A remote cluster's identity, with the named ports of its endpoints there: egress
+        named ports resolve against them too, as Cilium's ipcache carries remote endpoints'
+        NamedPorts (pkg/ipcache/kvstore.go, ref §1.8)."""
         cluster_label = labels.get(POLICY_LABEL_CLUSTER)
         self.engine.upsert_identity(
-            IdentityInfo(ident, labels, cluster_label.value if cluster_label else "")
+            IdentityInfo(ident, labels, cluster_label.value if cluster_label else ""),
+            named_ports=named_ports,
         )
 
     def learn_fqdn(self, name: str, ips: Iterable[str]) -> None:
