@@ -371,3 +371,41 @@ def test_analyses_exit_fast_with_all_output_and_their_exit_code(cmesh: Cmesh, tm
     bad = _console("test", SPEC, "--manifests", str(tmp_path / "absent"), home=home)
     assert bad.returncode == 1 and 'the path "' in bad.stderr and "does not exist" in bad.stderr
     assert not home.exists()  # an offline analysis of manifests creates no home
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        ("absent/junit.xml", "the folder {tmp}/absent does not exist"),
+        ("", "{tmp} is a folder; give a file name"),
+    ],
+    ids=["missing-folder", "a-folder"],
+)
+def test_junit_file_is_checked_before_anything_runs(
+    cmesh: Cmesh, tmp_path: Path, where: str, message: str
+):
+    """A --junit-file that cannot be written is a usage error naming the path, before the
+    analysis runs (it printed a traceback after it); the connectivity suite shares the check."""
+    path = str(tmp_path / where) if where else str(tmp_path)
+    expected = message.format(tmp=tmp_path)
+    res = cmesh("test", SPEC, "--manifests", MESH, "--junit-file", path, ok=False)
+    assert res.exit_code == 2 and expected in res.output and "PASS" not in res.output
+    res = cmesh("connectivity", "test", "--junit-file", path, ok=False)
+    assert res.exit_code == 2 and expected in res.output
+    assert not cmesh.home.exists()
+
+
+def test_junit_file_with_a_name_too_long_is_a_usage_error(cmesh: Cmesh, tmp_path: Path):
+    too_long = str(tmp_path / ("x" * 300 + ".xml"))
+    res = cmesh("test", SPEC, "--manifests", MESH, "--junit-file", too_long, ok=False)
+    assert res.exit_code == 2 and "File name too long" in res.output
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_junit_file_that_cannot_be_written_is_an_input_error(cmesh: Cmesh):
+    """The folder exists but takes no new files (even as root): an error with a hint, after
+    the results are printed, and exit 1."""
+    res = cmesh("test", SPEC, "--manifests", MESH, "--junit-file", "/proc/cmesh.xml", ok=False)
+    assert res.exit_code == 1 and "17 passed, 0 failed" in res.output
+    assert "cannot write /proc/cmesh.xml" in res.output
+    assert "hint: give --junit-file a path" in res.output

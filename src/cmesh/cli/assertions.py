@@ -12,7 +12,14 @@ from xml.etree import ElementTree as ET
 
 import click
 
-from cmesh.cli.options import State, context_option, output_option, pass_state
+from cmesh.cli.options import (
+    State,
+    context_option,
+    junit_file_option,
+    output_option,
+    pass_state,
+    write_report,
+)
 
 MAX_SHOWN = 3  # failing flows named per expectation; the first is explained in full
 
@@ -86,7 +93,7 @@ def junit(spec_name: str, results: list[Any]) -> str:
     default="",
     help="A mesh file, or manifests applied over the home (default: the home as it is).",
 )
-@click.option("--junit-file", metavar="FILE", help="Also write the results as JUnit XML.")
+@junit_file_option
 @output_option("txt", "json", default="txt")
 @context_option
 @pass_state
@@ -121,7 +128,6 @@ def test(state: State, spec_file: str, manifests: str, junit_file: str | None, o
         out.append(f"{spec.name}: {passed} passed, {failed} failed")
         state.console.raw("\n".join(out))
     if junit_file:
-        with open(junit_file, "w", encoding="utf-8") as fh:
-            fh.write(junit(spec.name, results))
+        write_report(junit_file, junit(spec.name, results))
     if failed:
         click.get_current_context().exit(1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cmesh.cli.options import State, context_option, pass_state
+from cmesh.cli.options import State, context_option, junit_file_option, pass_state, write_report
 
 
 @click.group()
@@ -24,9 +24,7 @@ def connectivity() -> None:
     metavar="REGEX",
     help="Run only matching tests; '!REGEX' excludes.",
 )
-@click.option(
-    "--junit-file", type=click.Path(dir_okay=False, writable=True), help="Write a JUnit report."
-)
+@junit_file_option
 @pass_state
 def test_(
     state: State, multi_cluster: str | None, tests: tuple[str, ...], junit_file: str | None
@@ -39,8 +37,7 @@ def test_(
     for line in summary(report, ran):
         state.console.print(line)
     if junit_file:
-        with open(junit_file, "w", encoding="utf-8") as fh:
-            fh.write(junit(report, ran))
+        write_report(junit_file, junit(report, ran))
     if report.failed_tests():
         raise CmeshError(
             f"{len(report.failed_tests())} connectivity test(s) failed in {state.home.cluster(state.context).name}",

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from cmesh.cli.console import Console
+from cmesh.errors import InvalidArgument
 
 if TYPE_CHECKING:
     from cmesh.registry import Home
@@ -79,3 +81,43 @@ def output_option(*choices: str, default: str = "table") -> Callable[[F], F]:
         )(f)
 
     return deco
+
+
+def _report_path(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """Checked while parsing, so a mistyped path costs nothing and changes nothing."""
+    if value is None:
+        return None
+    path = Path(value)
+    try:
+        if path.is_dir():
+            raise click.BadParameter(
+                f"{value} is a folder; give a file name, e.g. {path / 'junit.xml'}"
+            )
+        if not path.parent.is_dir():
+            raise click.BadParameter(
+                f"the folder {path.parent} does not exist; create it first or give another path"
+            )
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise click.BadParameter(f"{value}: {exc.strerror or exc}") from None
+    return value
+
+
+def junit_file_option(f: F) -> F:
+    """``--junit-file FILE``: the results as JUnit XML too (the folder must exist)."""
+    return click.option(
+        "--junit-file",
+        metavar="FILE",
+        callback=_report_path,
+        help="Also write the results as JUnit XML (the folder must exist).",
+    )(f)
+
+
+def write_report(path: str, text: str) -> None:
+    """Write a report file the user named; a failure is an input error, not a traceback."""
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InvalidArgument(
+            f"cannot write {path}: {exc.strerror or exc}",
+            hint="give --junit-file a path in a folder you can write to",
+        ) from None
