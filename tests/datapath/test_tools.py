@@ -232,6 +232,28 @@ def test_a_bad_number_is_the_tools_own_usage_error(home: Cmesh, cmd, code, err):
     assert (r.exit_code, r.stderr.strip()) == (code, err)
 
 
+BAD_PORT = "curl: (3) URL rejected: Port number was not a decimal number between 0 and 65535"
+
+
+@pytest.mark.parametrize(
+    ("args", "err"),
+    [
+        (("http://payment-service:99999/",), BAD_PORT),
+        (("http://payment-service:web/",), BAD_PORT),
+        (("http://",), "curl: (3) URL rejected: No host part in the URL"),
+        (("-s", "http://payment-service:99999/"), ""),
+        (("-sS", "http://payment-service:99999/"), BAD_PORT),
+        (("-s", "ftp://payment-service/"), ""),
+    ],
+    ids=["port-range", "port-name", "no-host", "silent", "silent-show-error", "silent-scheme"],
+)
+def test_a_url_curl_rejects_is_exit_3_not_a_traceback(home: Cmesh, args, err):
+    """curl refuses a URL with a bad port or no host before any connection (exit 3, the
+    message unless -s without -S); the simulated curl raised on it."""
+    r = ex(home, "default/frontend", "curl", *args)
+    assert (r.exit_code, r.stderr.strip()) == (1 if "ftp" in args[-1] else 3, err)
+
+
 HEADLESS = """\
 apiVersion: v1
 kind: Service

@@ -185,20 +185,6 @@ def curl(sim: Simulator, src: Peer, args: list[str]) -> ToolResult:
         o = parse_curl(args)
     except UsageError as exc:
         return ToolResult("", f"{exc}\ncurl: try 'curl --help' for more information\n", 2)
-    url = o.url if "://" in o.url else "http://" + o.url
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        return ToolResult("", f'curl: (1) Protocol "{scheme}" not supported\n', 1)
-    host = parts.hostname or ""
-    port = parts.port or (443 if scheme == "https" else 80)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    method = o.method or ("HEAD" if o.head else "POST" if o.data is not None else "GET")
-    headers = list(o.headers or [])
-    if o.data is not None and not any(k.lower() == "content-type" for k, _ in headers):
-        headers.append(("Content-Type", "application/x-www-form-urlencoded"))
-    host_header = host if port in (80, 443) else f"{host}:{port}"
-    headers = [("Host", host_header), ("User-Agent", "curl/8.5.0"), ("Accept", "*/*"), *headers]
     err: list[str] = []
     verbose: list[str] = []
 
@@ -208,6 +194,25 @@ def curl(sim: Simulator, src: Peer, args: list[str]) -> ToolResult:
         out = _write_out(o, 0, 0.0) if o.write_out else ""
         return ToolResult(out, "\n".join(verbose + err) + ("\n" if err or verbose else ""), code)
 
+    url = o.url if "://" in o.url else "http://" + o.url
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        return fail(1, f'Protocol "{scheme}" not supported')
+    host = parts.hostname or ""
+    if not host:
+        return fail(3, "URL rejected: No host part in the URL")
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError:  # curl's CURLUE_BAD_PORT_NUMBER
+        return fail(3, "URL rejected: Port number was not a decimal number between 0 and 65535")
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    method = o.method or ("HEAD" if o.head else "POST" if o.data is not None else "GET")
+    headers = list(o.headers or [])
+    if o.data is not None and not any(k.lower() == "content-type" for k, _ in headers):
+        headers.append(("Content-Type", "application/x-www-form-urlencoded"))
+    host_header = host if port in (80, 443) else f"{host}:{port}"
+    headers = [("Host", host_header), ("User-Agent", "curl/8.5.0"), ("Accept", "*/*"), *headers]
     res = resolve(sim, src, host, timeout=o.connect_timeout or o.max_time)
     if res.status != "NOERROR":
         return fail(6, f"Could not resolve host: {host}")
