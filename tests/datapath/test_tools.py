@@ -241,11 +241,20 @@ BAD_PORT = "curl: (3) URL rejected: Port number was not a decimal number between
         (("http://payment-service:99999/",), BAD_PORT),
         (("http://payment-service:web/",), BAD_PORT),
         (("http://",), "curl: (3) URL rejected: No host part in the URL"),
+        (("http://[zz]/",), "curl: (3) URL rejected: Bad IPv6 address"),
         (("-s", "http://payment-service:99999/"), ""),
         (("-sS", "http://payment-service:99999/"), BAD_PORT),
         (("-s", "ftp://payment-service/"), ""),
     ],
-    ids=["port-range", "port-name", "no-host", "silent", "silent-show-error", "silent-scheme"],
+    ids=[
+        "port-range",
+        "port-name",
+        "no-host",
+        "bad-ipv6",
+        "silent",
+        "silent-show-error",
+        "silent-scheme",
+    ],
 )
 def test_a_url_curl_rejects_is_exit_3_not_a_traceback(home: Cmesh, args, err):
     """curl refuses a URL with a bad port or no host before any connection (exit 3, the

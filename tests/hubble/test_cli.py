@@ -123,9 +123,21 @@ def test_observe_follow_with_timeout_streams_history(mesh):
         (["-o", "table", "-f"], "table output format is not compatible with follow mode"),
         (["--all-clusters"], "--context and --all-clusters cannot be combined"),
         (["--since", "later"], "failed to parse the since time"),
+        (["--since", "2020-13-45"], "failed to convert 2020-13-45 to time"),
+        (["--until", "2026-02-31T10:00Z"], "failed to convert 2026-02-31T10:00Z to time"),
         (["--not"], "trailing --not found in the arguments"),
     ],
-    ids=["verdict", "conflict", "first-last", "table-follow", "context-all", "since", "not"],
+    ids=[
+        "verdict",
+        "conflict",
+        "first-last",
+        "table-follow",
+        "context-all",
+        "since",
+        "since-month-13",
+        "until-31-february",
+        "not",
+    ],
 )
 def test_observe_errors_are_reported_once(mesh, args, message):
     out = mesh("hubble", "observe", "--context", "cluster-1", *args, ok=False)

@@ -195,7 +195,10 @@ def curl(sim: Simulator, src: Peer, args: list[str]) -> ToolResult:
         return ToolResult(out, "\n".join(verbose + err) + ("\n" if err or verbose else ""), code)
 
     url = o.url if "://" in o.url else "http://" + o.url
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a bracketed host that is no IPv6 address: curl's CURLUE_BAD_IPV6
+        return fail(3, "URL rejected: Bad IPv6 address")
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         return fail(1, f'Protocol "{scheme}" not supported')

@@ -33,7 +33,6 @@ True
 
 from __future__ import annotations
 
-import calendar
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -82,10 +81,15 @@ def parse_timestamp(text: str) -> int:
     m = _RFC3339.match(text.strip())
     if not m:
         raise ValueError(f"not an RFC 3339 timestamp: {text!r}")
-    year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
-    secs = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
+    secs = _epoch(*(int(g) for g in m.groups()[:6]))
     nanos = int((m.group(7) or "").ljust(9, "0"))
     return (secs - _offset_seconds(m.group(8))) * 1_000_000_000 + nanos
+
+
+def _epoch(year: int, month: int, day: int, hour: int, minute: int, second: int) -> int:
+    """Seconds since the epoch of a UTC calendar time; a field out of range (month 13, 31
+    February, hour 24) is a ValueError, as Go's time.Parse refuses it ("month out of range")."""
+    return int(datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp())
 
 
 def _offset_seconds(zone: str) -> int:
@@ -182,7 +186,7 @@ def _absolute(text: str) -> int | None:
         hour = int(g[3]) if kind != "date" else 0
         minute = int(g[4]) if kind == "minute" else 0
         zone = g[-1] if kind != "date" else "Z"
-        secs = calendar.timegm((int(g[0]), int(g[1]), int(g[2]), hour, minute, 0, 0, 0, 0))
+        secs = _epoch(int(g[0]), int(g[1]), int(g[2]), hour, minute, 0)
         return (secs - _offset_seconds(zone)) * 1_000_000_000
     try:
         return parse_timestamp(text)
@@ -191,9 +195,7 @@ def _absolute(text: str) -> int | None:
     m = _RFC1123Z.match(text)
     if m and m.group(2) in _MONTHS:
         day, mon, year, hh, mm, ss = m.group(1), m.group(2), m.group(3), *m.groups()[3:6]
-        secs = calendar.timegm(
-            (int(year), _MONTHS.index(mon) + 1, int(day), int(hh), int(mm), int(ss), 0, 0, 0)
-        )
+        secs = _epoch(int(year), _MONTHS.index(mon) + 1, int(day), int(hh), int(mm), int(ss))
         offset = (int(m.group(8)) * 3600 + int(m.group(9)) * 60) * (1 if m.group(7) == "+" else -1)
         return (secs - offset) * 1_000_000_000
     return None
@@ -211,7 +213,10 @@ def parse_time(text: str, now: int) -> int:
         return now - parse_go_duration(text)
     except ValueError:
         pass
-    found = _absolute(text.strip())
+    try:
+        found = _absolute(text.strip())
+    except ValueError:  # a field out of range
+        found = None
     if found is None:
         raise InvalidArgument(
             f"failed to convert {text} to time",
