@@ -269,15 +269,77 @@ spec:
             "expectations: [{from: {}, to: {}, ports: [http], expect: allow}]",
             "cannot read port 'http'",
         ),
+        (
+            "expectations: [{from: {}, to: {cidr: 10.0.0.300/8}, ports: [80], expect: deny}]",
+            "expectations[0].to.cidr: expected an IP prefix such as 10.0.0.0/8",
+        ),
+        (
+            "expectations: [{from: {}, to: {service: payment}, ports: [80], expect: deny}]",
+            "expectations[0].to.service: expected NS/NAME, got 'payment'",
+        ),
+        (
+            "expectations: [{from: {}, to: {}, ports: [80], http: {headers: [a]}, expect: allow}]",
+            "expectations[0].http.headers: expected a mapping of header to value, got a list",
+        ),
+        (
+            "expectations: [{from: {labels: [app]}, to: {}, ports: [80], expect: allow}]",
+            "expectations[0].from.labels: expected a mapping of label to value, got a list",
+        ),
+        ("expectations: {from: {}}", "spec.expectations: expected a list, got a mapping"),
+        ("coverage: [{pods: {}, selected-by: [ingress]}]", "selected-by: expected a string"),
+        ("tests: []", "spec: unknown field(s) tests"),
     ],
-    ids=["expect", "ports", "selector-field", "port-syntax"],
+    ids=[
+        "expect",
+        "ports",
+        "selector-field",
+        "port-syntax",
+        "cidr",
+        "service",
+        "headers",
+        "labels",
+        "expectations-list",
+        "selected-by",
+        "spec-field",
+    ],
 )
 def test_spec_errors_name_the_field(cmesh: Cmesh, tmp_path: Path, body: str, message: str):
     spec = tmp_path / "spec.yaml"
     spec.write_text(f"apiVersion: cmesh.io/v1alpha1\nkind: ConnectivityTest\nspec:\n  {body}\n")
     res = cmesh("test", str(spec), "--manifests", MESH, ok=False)
     assert res.exit_code == 1
-    assert message in res.stderr
+    assert f"{spec}:4: " in res.stderr and message in res.stderr
+
+
+def test_spec_errors_give_the_line_of_the_field(cmesh: Cmesh, tmp_path: Path):
+    """Bad input says file:line and the field path, and nothing is evaluated (STYLE, errors)."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        """\
+apiVersion: cmesh.io/v1alpha1
+kind: ConnectivityTest
+spec:
+  expectations:
+  - name: fine
+    from: {labels: {app: frontend}}
+    to: {service: default/payment-service}
+    ports: [80/TCP]
+    expect: allow
+  - name: broken
+    from: {labels: {app: frontend}}
+    to: {labels: {app: api}}
+    ports:
+    - 8080/TCP
+    - 9000/BOGUS
+    expect: allow
+"""
+    )
+    res = cmesh("test", str(spec), "--manifests", MESH, ok=False)
+    assert res.exit_code == 1 and "PASS" not in res.output
+    assert f"{spec}:15: spec.expectations[1].ports[1]: " in res.stderr
+    spec.write_text(spec.read_text() + "---\nkind: ConnectivityTest\n")
+    res = cmesh("test", str(spec), "--manifests", MESH, ok=False)
+    assert "expected one YAML document, found 2" in res.stderr
 
 
 @pytest.fixture

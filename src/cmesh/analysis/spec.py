@@ -10,14 +10,14 @@ engine; a live datapath can send the very same flows as packets.  The format is 
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from cmesh.errors import InvalidArgument
+from cmesh.errors import InvalidArgument, InvalidManifest
+from cmesh.model.source import Positions, parse_documents, render_path
 from cmesh.policy import Direction, Protocol
 
 API_VERSION = "cmesh.io/v1alpha1"
@@ -92,102 +92,172 @@ class Spec:
     coverage: list[Coverage] = field(default_factory=list)
 
 
-def _err(file: str, path: str, msg: str, hint: str = "") -> InvalidArgument:
-    return InvalidArgument(f"{path}: {msg}", where=file, hint=hint or "see docs/analysis.md")
+Path_ = tuple[str | int, ...]
 
 
-def _strs(v: Any) -> tuple[str, ...]:
-    if v is None:
-        return ()
-    return tuple(str(x) for x in v) if isinstance(v, list) else (str(v),)
+@dataclass(frozen=True, slots=True)
+class _Reader:
+    """Where the spec came from, to say ``file:line: field.path: what`` in every error."""
+
+    file: str
+    positions: Positions
+
+    def err(
+        self, path: Path_, msg: str, hint: str = "", *, at: Path_ | None = None
+    ) -> InvalidArgument:
+        """``at``: the field whose line to give, when it is not ``path`` itself."""
+        line = self.positions.line(path if at is None else at)
+        where = f"{self.file}:{line}" if line else self.file
+        return InvalidArgument(
+            f"{render_path(path)}: {msg}", where=where, hint=hint or "see docs/analysis.md"
+        )
+
+    def mapping(self, v: Any, path: Path_, what: str = "a mapping") -> dict[str, Any]:
+        if v is None:
+            return {}
+        if not isinstance(v, dict):
+            raise self.err(path, f"expected {what}, got {_kind(v)}")
+        return v
+
+    def items(self, v: Any, path: Path_) -> list[Any]:
+        if v is None:
+            return []
+        if not isinstance(v, list):
+            raise self.err(path, f"expected a list, got {_kind(v)}")
+        return v
+
+    def text(self, v: Any, path: Path_, default: str = "") -> str:
+        if v is None:
+            return default
+        if isinstance(v, dict | list):
+            raise self.err(path, f"expected a string, got {_kind(v)}")
+        return str(v)
+
+    def texts(self, v: Any, path: Path_) -> tuple[str, ...]:
+        """A name or a list of names."""
+        if isinstance(v, list):
+            return tuple(self.text(x, (*path, i)) for i, x in enumerate(v))
+        return (self.text(v, path),) if v is not None else ()
+
+    def fields(self, v: dict[str, Any], path: Path_, allowed: set[str]) -> None:
+        unknown = sorted(map(str, set(v) - allowed))
+        if unknown:
+            raise self.err(
+                path,
+                f"unknown field(s) {', '.join(unknown)}",
+                "fields here: " + ", ".join(sorted(allowed)),
+                at=(*path, unknown[0]),
+            )
 
 
-def _selector(v: Any, file: str, path: str) -> Selector:
-    if not isinstance(v, dict):
-        raise _err(file, path, "expected a mapping (cluster, namespace, labels, pod)")
-    unknown = set(v) - {"cluster", "namespace", "labels", "pod"}
-    if unknown:
-        raise _err(file, path, f"unknown field(s) {', '.join(sorted(unknown))}")
-    labels = v.get("labels") or {}
-    if not isinstance(labels, dict):
-        raise _err(file, f"{path}.labels", "expected a mapping of label to value")
-    return Selector(
-        _strs(v.get("cluster")),
-        _strs(v.get("namespace")),
-        tuple(sorted((str(k), str(x)) for k, x in labels.items())),
-        str(v.get("pod") or ""),
+def _kind(v: Any) -> str:
+    return {dict: "a mapping", list: "a list", bool: "true/false", type(None): "nothing"}.get(
+        type(v), f"{v!r}"
     )
 
 
-def _target(v: Any, file: str, path: str) -> Target:
-    if not isinstance(v, dict):
-        raise _err(file, path, "expected a mapping")
+def _selector(r: _Reader, v: Any, path: Path_) -> Selector:
+    v = r.mapping(v, path, "a mapping (cluster, namespace, labels, pod)")
+    r.fields(v, path, {"cluster", "namespace", "labels", "pod"})
+    labels = r.mapping(v.get("labels"), (*path, "labels"), "a mapping of label to value")
+    return Selector(
+        r.texts(v.get("cluster"), (*path, "cluster")),
+        r.texts(v.get("namespace"), (*path, "namespace")),
+        tuple(sorted((str(k), r.text(x, (*path, "labels", str(k)))) for k, x in labels.items())),
+        r.text(v.get("pod"), (*path, "pod")),
+    )
+
+
+def _target(r: _Reader, v: Any, path: Path_) -> Target:
+    v = r.mapping(v, path)
     for key in ("service", "fqdn", "cidr"):
         if key in v:
             if len(v) > (2 if "cluster" in v and key == "service" else 1):
-                raise _err(file, path, f"{key} stands alone (with cluster for a service)")
+                raise r.err(path, f"{key} stands alone (with cluster for a service)")
             if key == "service" and "cluster" in v:
-                raise _err(file, path, "a service is the source cluster's; drop cluster")
-            return Target(**{key: str(v[key])})
-    return Target(pods=_selector(v, file, path))
+                raise r.err(path, "a service is the source cluster's; drop cluster")
+            value = r.text(v[key], (*path, key))
+            if key == "service" and not re.fullmatch(r"[^/\s]+/[^/\s]+", value):
+                raise r.err((*path, key), f"expected NS/NAME, got {value!r}")
+            if key == "fqdn" and not value.strip(". "):
+                raise r.err((*path, key), "expected a DNS name such as api.example.com")
+            if key == "cidr":
+                try:
+                    ipaddress.ip_network(value, strict=False)
+                except ValueError:
+                    raise r.err(
+                        (*path, key), f"expected an IP prefix such as 10.0.0.0/8, got {value!r}"
+                    ) from None
+            return Target(**{key: value})
+    return Target(pods=_selector(r, v, path))
 
 
-def parse_port(text: Any, file: str, path: str) -> list[tuple[Protocol, int]]:
-    m = _PORT.match(str(text).strip())
+_PORT_HINT = "write 80, 80/TCP, 53/UDP or 8000-8002/TCP"
+
+
+def _ports(text: Any) -> tuple[list[tuple[Protocol, int]], str]:
+    m = _PORT.match(str(text).strip()) if not isinstance(text, dict | list | bool) else None
     if not m:
-        raise _err(
-            file, path, f"cannot read port {text!r}", "write 80, 80/TCP, 53/UDP or 8000-8002/TCP"
-        )
+        return [], f"cannot read port {text!r}"
     lo = int(m.group(1))
     hi = int(m.group(2) or lo)
     try:
         proto = Protocol.parse(m.group(3) or "TCP")
     except ValueError as exc:
-        raise _err(file, path, str(exc)) from None
+        return [], str(exc)
     if not 0 <= lo <= hi <= 65535 or hi - lo > 64:
-        raise _err(file, path, f"port range {text} is out of bounds (at most 65 ports)")
-    return [(proto, p) for p in range(lo, hi + 1)]
+        return [], f"port range {text} is out of bounds (at most 65 ports)"
+    return [(proto, p) for p in range(lo, hi + 1)], ""
 
 
-def _expectation(i: int, v: Any, file: str) -> Expectation:
-    path = f"expectations[{i}]"
-    if not isinstance(v, dict):
-        raise _err(file, path, "expected a mapping")
-    unknown = set(v) - {"name", "from", "to", "ports", "http", "dns", "expect"}
-    if unknown:
-        raise _err(file, path, f"unknown field(s) {', '.join(sorted(unknown))}")
+def _expectation(r: _Reader, i: int, v: Any) -> Expectation:
+    path: Path_ = ("spec", "expectations", i)
+    v = r.mapping(v, path)
+    r.fields(v, path, {"name", "from", "to", "ports", "http", "dns", "expect"})
     for key in ("from", "to", "expect"):
         if key not in v:
-            raise _err(file, path, f"`{key}` is required")
+            raise r.err(path, f"`{key}` is required")
     if v["expect"] not in ("allow", "deny"):
-        raise _err(file, f"{path}.expect", "must be allow or deny")
-    ports = [
-        p
-        for j, x in enumerate(_strs(v.get("ports")))
-        for p in parse_port(x, file, f"{path}.ports[{j}]")
-    ]
+        raise r.err((*path, "expect"), "must be allow or deny")
+    raw_ports = v.get("ports")
+    ports: list[tuple[Protocol, int]] = []
+    for j, x in enumerate(raw_ports if isinstance(raw_ports, list) else [raw_ports]):
+        if x is None and not isinstance(raw_ports, list):
+            continue
+        where = (*path, "ports", j) if isinstance(raw_ports, list) else (*path, "ports")
+        found, problem = _ports(x)
+        if problem:
+            raise r.err(where, problem, _PORT_HINT)
+        ports += found
     http = None
     if v.get("http") is not None:
-        h = v["http"]
-        if not isinstance(h, dict):
-            raise _err(file, f"{path}.http", "expected {method, path, host, headers}")
+        hp = (*path, "http")
+        h = r.mapping(v["http"], hp, "{method, path, host, headers}")
+        r.fields(h, hp, {"method", "path", "host", "headers"})
+        headers = r.mapping(h.get("headers"), (*hp, "headers"), "a mapping of header to value")
         http = HTTPCheck(
-            str(h.get("method", "GET")),
-            str(h.get("path", "/")),
-            str(h.get("host", "")),
-            tuple((str(k), str(x)) for k, x in (h.get("headers") or {}).items()),
+            r.text(h.get("method"), (*hp, "method"), "GET"),
+            r.text(h.get("path"), (*hp, "path"), "/"),
+            r.text(h.get("host"), (*hp, "host")),
+            tuple((str(k), r.text(x, (*hp, "headers", str(k)))) for k, x in headers.items()),
         )
     dns = ""
     if v.get("dns") is not None:
         d = v["dns"]
-        dns = str(d.get("name") if isinstance(d, dict) else d)
+        if isinstance(d, dict):
+            r.fields(d, (*path, "dns"), {"name"})
+            dns = r.text(d.get("name"), (*path, "dns", "name"))
+        else:
+            dns = r.text(d, (*path, "dns"))
+        if not dns.strip(". "):
+            raise r.err((*path, "dns"), "expected {name: example.com}")
         ports = ports or [(Protocol.UDP, 53)]
     if not ports:
-        raise _err(file, f"{path}.ports", "give at least one port, e.g. [8080/TCP]")
+        raise r.err((*path, "ports"), "give at least one port, e.g. [8080/TCP]")
     return Expectation(
-        str(v.get("name") or f"expectation {i}"),
-        _selector(v["from"], file, f"{path}.from"),
-        _target(v["to"], file, f"{path}.to"),
+        r.text(v.get("name"), (*path, "name")) or f"expectation {i}",
+        _selector(r, v["from"], (*path, "from")),
+        _target(r, v["to"], (*path, "to")),
         tuple(ports),
         v["expect"] == "allow",
         http,
@@ -196,47 +266,59 @@ def _expectation(i: int, v: Any, file: str) -> Expectation:
     )
 
 
-def _coverage(i: int, v: Any, file: str) -> Coverage:
-    path = f"coverage[{i}]"
-    if not isinstance(v, dict):
-        raise _err(file, path, "expected a mapping")
-    unknown = set(v) - {"name", "pods", "selected-by"}
-    if unknown:
-        raise _err(file, path, f"unknown field(s) {', '.join(sorted(unknown))}")
-    sel = str(v.get("selected-by", "ingress"))
+def _coverage(r: _Reader, i: int, v: Any) -> Coverage:
+    path: Path_ = ("spec", "coverage", i)
+    v = r.mapping(v, path)
+    r.fields(v, path, {"name", "pods", "selected-by"})
+    sel = r.text(v.get("selected-by"), (*path, "selected-by"), "ingress")
     dirs = {
         "ingress": (Direction.INGRESS,),
         "egress": (Direction.EGRESS,),
         "both": (Direction.INGRESS, Direction.EGRESS),
     }.get(sel)
     if dirs is None:
-        raise _err(file, f"{path}.selected-by", "must be ingress, egress or both")
+        raise r.err((*path, "selected-by"), "must be ingress, egress or both")
     return Coverage(
-        str(v.get("name") or f"coverage {i}"),
-        _selector(v.get("pods") or {}, file, f"{path}.pods"),
+        r.text(v.get("name"), (*path, "name")) or f"coverage {i}",
+        _selector(r, v.get("pods") or {}, (*path, "pods")),
         dirs,
         i,
     )
 
 
 def parse_spec(text: str, file: str) -> Spec:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InvalidArgument(f"not YAML: {exc}", where=file) from None
-    if not isinstance(data, dict) or data.get("kind") != KIND:
-        raise _err(file, "kind", f"a connectivity test spec has kind: {KIND}")
+    """Read a spec; every error names ``file:line`` and the field path (nothing is run)."""
+    docs, diags = parse_documents(text, file)
+    InvalidManifest.raise_if_errors(diags)
+    if len(docs) != 1:
+        raise InvalidArgument(
+            f"expected one YAML document, found {len(docs)}",
+            where=file,
+            hint="a spec file holds one ConnectivityTest; see docs/analysis.md",
+        )
+    doc = docs[0]
+    r = _Reader(file, doc.positions)
+    data = r.mapping(doc.data, ())
+    if data.get("kind") != KIND:
+        raise r.err(("kind",), f"a connectivity test spec has kind: {KIND}")
     if data.get("apiVersion") != API_VERSION:
-        raise _err(file, "apiVersion", f"expected {API_VERSION}")
-    spec = data.get("spec") or {}
-    name = str((data.get("metadata") or {}).get("name") or Path(file).stem)
+        raise r.err(("apiVersion",), f"expected {API_VERSION}")
+    r.fields(data, (), {"apiVersion", "kind", "metadata", "spec"})
+    spec = r.mapping(data.get("spec"), ("spec",))
+    r.fields(spec, ("spec",), {"expectations", "coverage"})
+    meta = r.mapping(data.get("metadata"), ("metadata",))
+    name = r.text(meta.get("name"), ("metadata", "name")) or Path(file).stem
     out = Spec(name, file)
     out.expectations = [
-        _expectation(i, v, file) for i, v in enumerate(spec.get("expectations") or [])
+        _expectation(r, i, v)
+        for i, v in enumerate(r.items(spec.get("expectations"), ("spec", "expectations")))
     ]
-    out.coverage = [_coverage(i, v, file) for i, v in enumerate(spec.get("coverage") or [])]
+    out.coverage = [
+        _coverage(r, i, v)
+        for i, v in enumerate(r.items(spec.get("coverage"), ("spec", "coverage")))
+    ]
     if not out.expectations and not out.coverage:
-        raise _err(file, "spec", "no expectations and no coverage: nothing to test")
+        raise r.err(("spec",), "no expectations and no coverage: nothing to test")
     return out
 
 
