@@ -58,21 +58,63 @@ def test_mesh_file_is_recognised_and_connected():
         ("clusters: []", "`clusters` must be a non-empty list"),
         (
             'clusters: [{name: a, settings: {policy-audit-mode: "false"}}]',
-            r"clusters\[0\]: settings.policy-audit-mode: expected true, false, got 'false'",
+            r"clusters\[0\].settings.policy-audit-mode: expected true, false, got 'false'",
         ),
         (
             "clusters: [{name: a, settings: {policy-enforcement: strict}}]",
             "expected default, always, never, got 'strict'",
         ),
         ("clusters: [{name: a, id: one}]", r"clusters\[0\].id: expected a number, got 'one'"),
+        (
+            "clusters: [{name: a, settings: {policy-audit-mode: 1}}]",
+            r"policy-audit-mode: expected true, false, got 1",
+        ),
+        ("clusters: [{name: a, manifests: [{x: 1}]}]", r"manifests\[0\]: expected a string"),
+        ("clusters: [{name: a, bootstrap: no-thanks}]", "bootstrap: expected true or false"),
+        ("clusters: [{name: a, team: x}]", r"clusters\[0\]: unknown field\(s\) team"),
+        ("clusters: [{name: a}]\nconnected: [a, a]", r"connected\[0\]: 'a' must name two of a"),
+        ("clusters: [{name: a}]\nconnected: true", "connected: expected a list, got true/false"),
+        ("clusters: [{name: a}]\ndns: {x.com: 300.1.1.1}", "dns.x.com: expected IPv4 addresses"),
+        ("clusters: [{name: a}]\ndns: [x.com]", "dns: expected a mapping of name to address"),
+        ("clusters: {name: a}", "clusters: expected a list, got a mapping"),
+        ("- clusters: []", "expected a mesh file \\(a mapping\\), got a list"),
     ],
-    ids=["setting", "connected", "empty", "quoted-bool", "enforcement", "id"],
+    ids=[
+        "setting",
+        "connected",
+        "empty",
+        "quoted-bool",
+        "enforcement",
+        "id",
+        "number-bool",
+        "manifests",
+        "bootstrap",
+        "cluster-field",
+        "connected-pair",
+        "connected-type",
+        "dns-address",
+        "dns-type",
+        "clusters-type",
+        "document-type",
+    ],
 )
 def test_mesh_file_errors(tmp_path: Path, text: str, message: str):
+    """Every mesh-file error names file:line and the field, and says what to write instead
+    (several of these were tracebacks or passed through unchecked)."""
     f = tmp_path / "m.yaml"
     f.write_text(text)
-    with pytest.raises(InvalidArgument, match=message):
+    with pytest.raises(InvalidArgument, match=message) as info:
         from_mesh_file(f)
+    assert info.value.render().startswith(f"{f}:")
+    assert "hint: " in info.value.render()
+
+
+def test_mesh_file_error_lines_point_at_the_field(tmp_path: Path):
+    f = tmp_path / "m.yaml"
+    f.write_text("clusters:\n- name: a\n  id: 1\n- name: b\n  id: 2\n  nodes: many\n")
+    with pytest.raises(InvalidArgument) as info:
+        from_mesh_file(f)
+    assert info.value.render().startswith(f"{f}:6: clusters[1].nodes: expected a number")
 
 
 @pytest.mark.parametrize(
@@ -93,7 +135,7 @@ def test_mesh_file_clusters_follow_the_install_rules_ref_3_2(
     f.write_text(text)
     with pytest.raises(InvalidInput, match=message) as info:
         from_mesh_file(f)
-    assert info.value.render().startswith(f"{f}: clusters[")
+    assert info.value.render().startswith(f"{f}:1: clusters[")
 
 
 def test_invalid_policy_is_reported_before_analysis(tmp_path: Path):

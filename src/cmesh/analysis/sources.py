@@ -16,6 +16,7 @@ Nothing here writes to the store.
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from cmesh.analysis.fields import FieldPath, FieldReader
 from cmesh.cluster import (
     ClusterConfig,
     ObjKey,
@@ -36,6 +38,7 @@ from cmesh.cluster import (
 from cmesh.datapath import Mesh, load_mesh
 from cmesh.errors import InvalidArgument, InvalidCluster, InvalidManifest, InvalidPolicy
 from cmesh.model import POLICY_KINDS, Resource, load_text
+from cmesh.model.source import render_path
 from cmesh.policy import build_view, validate_all
 from cmesh.registry import ClusterRegistry, Home, bootstrap_manifest, read_sources
 
@@ -236,79 +239,82 @@ def standalone(resources: Sequence[Resource], description: str) -> LoadedMesh:
     )
 
 
-def _settings(cfg: dict[str, Any], where: str) -> dict[str, Any]:
+def _settings(r: FieldReader, v: Any, path: FieldPath) -> dict[str, Any]:
     """The settings as ClusterConfig fields, each checked (a quoted "false" is not false)."""
     out: dict[str, Any] = {}
-    for key, value in (cfg.get("settings") or {}).items():
+    for key, value in r.mapping(v, path).items():
         if key not in SETTINGS:
-            raise InvalidArgument(
-                f"{where}: unknown setting {key!r}", hint="settings: " + ", ".join(sorted(SETTINGS))
+            raise r.err(
+                path,
+                f"unknown setting {key!r}",
+                "settings: " + ", ".join(sorted(SETTINGS)),
+                at=(*path, key),
             )
         field_name = SETTINGS[key]
         choices = _CHOICES.get(field_name, (True, False))
-        if value not in choices:
+        if value not in choices or isinstance(value, bool) is not isinstance(choices[0], bool):
             shown = ", ".join(str(c).lower() for c in choices)
-            raise InvalidArgument(
-                f"{where}: settings.{key}: expected {shown}, got {value!r}", hint=MESH_FILE_HINT
-            )
+            raise r.err((*path, key), f"expected {shown}, got {value!r}")
         out[field_name] = PolicyEnforcement(value) if field_name == "policy_enforcement" else value
     return out
 
 
-def _int(c: dict[str, Any], key: str, default: int, where: str) -> int:
-    value = c.get(key)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidArgument(
-            f"{where}.{key}: expected a number, got {value!r}", hint=MESH_FILE_HINT
-        )
-    return value
+_CLUSTER_FIELDS = {"name", "id", "settings", "bootstrap", "nodes", "manifests", "pod-cidr"}
 
 
 def from_mesh_file(path: Path) -> LoadedMesh:
     """A full description: ``clusters`` (name, id, settings, bootstrap, manifests) and
-    ``connected`` (pairs, or ``all``); manifest paths are relative to the file."""
+    ``connected`` (pairs, or ``all``); manifest paths are relative to the file.  Every error
+    names ``file:line`` and the field."""
     file = path / MESH_FILE if path.is_dir() else path
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise InvalidArgument(f"{file}: not YAML: {exc}") from None
-    clusters = data.get("clusters")
-    if not isinstance(clusters, list) or not clusters:
-        raise InvalidArgument(f"{file}: `clusters` must be a non-empty list", hint=MESH_FILE_HINT)
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidArgument(f"{file}: cannot read: {exc}", hint=MESH_FILE_HINT) from None
+    r, data = FieldReader.document(text, str(file), "mesh file", MESH_FILE_HINT)
+    r.fields(data, (), {"clusters", "connected", "dns"})
+    clusters = r.items(data.get("clusters"), ("clusters",))
+    if not clusters:
+        raise r.err(("clusters",), "`clusters` must be a non-empty list")
     configs: list[ClusterConfig] = []
     objects: dict[str, Objects] = {}
     sources: dict[str, dict[ObjKey, str]] = {}
     lines: dict[str, dict[ObjKey, Any]] = {}
-    for i, c in enumerate(clusters):
-        where = f"{file}: clusters[{i}]"
-        if not isinstance(c, dict) or not c.get("name"):
-            raise InvalidArgument(f"{where}: each cluster needs a name", hint=MESH_FILE_HINT)
-        name = str(c["name"])
+    for i, item in enumerate(clusters):
+        cp: FieldPath = ("clusters", i)
+        c = r.mapping(item, cp)
+        r.fields(c, cp, _CLUSTER_FIELDS)
+        name = r.text(c.get("name"), (*cp, "name"))
+        if not name:
+            raise r.err(cp, "each cluster needs a name")
         if any(x.name == name for x in configs):
-            raise InvalidArgument(
-                f"{where}.name: cluster name {name!r} is used twice",
-                hint="cluster names must be unique across the mesh (ref §3.2)",
+            raise r.err(
+                (*cp, "name"),
+                f"cluster name {name!r} is used twice",
+                "cluster names must be unique across the mesh (ref §3.2)",
             )
-        cid = _int(c, "id", i + 1, where)
-        paths = [str((file.parent / p).resolve()) for p in c.get("manifests") or []]
+        cid = r.integer(c.get("id"), (*cp, "id"), i + 1)
+        manifests = r.texts(c.get("manifests"), (*cp, "manifests"))
+        paths = [str((file.parent / p).resolve()) for p in manifests]
         resources: list[Resource] = load_resources(paths) if paths else []
+        pod_cidr = r.text(c.get("pod-cidr"), (*cp, "pod-cidr"))
         cfg = ClusterConfig(
             context=name,
             name=name,
             id=cid,
-            pod_cidr=str(c.get("pod-cidr") or default_pod_cidr(cid, [x.pod_cidr for x in configs])),
+            pod_cidr=pod_cidr or default_pod_cidr(cid, [x.pod_cidr for x in configs]),
             node_cidr=default_node_cidr([x.node_cidr for x in configs]),
-            nodes=_int(c, "nodes", 0, where) or node_count(resources),
-            **_settings(c, where),
+            nodes=r.integer(c.get("nodes"), (*cp, "nodes"), 0) or node_count(resources),
+            **_settings(r, c.get("settings"), (*cp, "settings")),
         )
         try:  # the rules `cmesh install` applies (ref §3.2)
             validate(cfg, configs)
         except InvalidCluster as exc:
-            raise InvalidCluster(exc.message, hint=exc.hint, where=where) from None
+            raise InvalidCluster(
+                f"{render_path(cp)}: {exc.message}", hint=exc.hint, where=r.where(cp)
+            ) from None
         configs.append(cfg)
-        if c.get("bootstrap", True):
+        if r.boolean(c.get("bootstrap"), (*cp, "bootstrap"), True):
             # what ``cmesh install`` creates in a fresh cluster (kube-dns, default/kubernetes)
             boot, _ = load_text(bootstrap_manifest(cfg), f"<bootstrap {cfg.name}>")
             resources = boot + resources
@@ -319,21 +325,38 @@ def from_mesh_file(path: Path) -> LoadedMesh:
             plan.lines,
         )
     names = [cfg.name for cfg in configs]
-    conn = data.get("connected") or []
-    if conn == "all":
-        pairs = list(itertools.combinations(sorted(names), 2))
-    else:
-        pairs = [tuple(p) for p in conn]
-        for p in pairs:
-            if len(p) != 2 or not set(p) <= set(names):
-                raise InvalidArgument(
-                    f"{file}: connected: {list(p)} must name two of {', '.join(names)}",
-                    hint="write `connected: all` or pairs, e.g. [[cluster-1, cluster-2]]",
-                )
-    mesh = _view_mesh(configs, objects, pairs, sources, lines)  # type: ignore[arg-type]
-    hosts = data.get("dns") or {}
-    mesh.hosts = {str(k): tuple(v if isinstance(v, list) else [v]) for k, v in hosts.items()}
+    mesh = _view_mesh(configs, objects, _connected(r, data.get("connected"), names), sources, lines)
+    mesh.hosts = _hosts(r, data.get("dns"))
     return LoadedMesh(mesh, objects, str(path), names[0], sources)
+
+
+def _connected(r: FieldReader, v: Any, names: list[str]) -> list[tuple[str, str]]:
+    """``all``, or pairs of cluster names (ClusterMesh connections)."""
+    if v == "all":
+        return list(itertools.combinations(sorted(names), 2))
+    hint = "write `connected: all` or pairs, e.g. [[cluster-1, cluster-2]]"
+    pairs: list[tuple[str, str]] = []
+    for j, p in enumerate(r.items(v, ("connected",))):
+        pair = r.texts(p, ("connected", j)) if isinstance(p, list) else ()
+        if len(pair) != 2 or not set(pair) <= set(names) or pair[0] == pair[1]:
+            raise r.err(("connected", j), f"{p!r} must name two of {', '.join(names)}", hint)
+        pairs.append((pair[0], pair[1]))
+    return pairs
+
+
+def _hosts(r: FieldReader, v: Any) -> dict[str, tuple[str, ...]]:
+    """``dns``: the world's names and their IPv4 addresses."""
+    out: dict[str, tuple[str, ...]] = {}
+    for name, value in r.mapping(v, ("dns",), "a mapping of name to address").items():
+        path: FieldPath = ("dns", str(name))
+        ips = r.texts(value, path)
+        for ip in ips:
+            try:
+                ipaddress.IPv4Address(ip)
+            except ValueError:
+                raise r.err(path, f"expected IPv4 addresses, got {ip!r}") from None
+        out[str(name)] = ips
+    return out
 
 
 def load(

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cmesh.errors import InvalidArgument, InvalidManifest
-from cmesh.model.source import Positions, parse_documents, render_path
+from cmesh.analysis.fields import FieldPath, FieldReader
+from cmesh.errors import InvalidArgument
 from cmesh.policy import Direction, Protocol
 
 API_VERSION = "cmesh.io/v1alpha1"
@@ -92,71 +92,7 @@ class Spec:
     coverage: list[Coverage] = field(default_factory=list)
 
 
-Path_ = tuple[str | int, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Reader:
-    """Where the spec came from, to say ``file:line: field.path: what`` in every error."""
-
-    file: str
-    positions: Positions
-
-    def err(
-        self, path: Path_, msg: str, hint: str = "", *, at: Path_ | None = None
-    ) -> InvalidArgument:
-        """``at``: the field whose line to give, when it is not ``path`` itself."""
-        line = self.positions.line(path if at is None else at)
-        where = f"{self.file}:{line}" if line else self.file
-        return InvalidArgument(
-            f"{render_path(path)}: {msg}", where=where, hint=hint or "see docs/analysis.md"
-        )
-
-    def mapping(self, v: Any, path: Path_, what: str = "a mapping") -> dict[str, Any]:
-        if v is None:
-            return {}
-        if not isinstance(v, dict):
-            raise self.err(path, f"expected {what}, got {_kind(v)}")
-        return v
-
-    def items(self, v: Any, path: Path_) -> list[Any]:
-        if v is None:
-            return []
-        if not isinstance(v, list):
-            raise self.err(path, f"expected a list, got {_kind(v)}")
-        return v
-
-    def text(self, v: Any, path: Path_, default: str = "") -> str:
-        if v is None:
-            return default
-        if isinstance(v, dict | list):
-            raise self.err(path, f"expected a string, got {_kind(v)}")
-        return str(v)
-
-    def texts(self, v: Any, path: Path_) -> tuple[str, ...]:
-        """A name or a list of names."""
-        if isinstance(v, list):
-            return tuple(self.text(x, (*path, i)) for i, x in enumerate(v))
-        return (self.text(v, path),) if v is not None else ()
-
-    def fields(self, v: dict[str, Any], path: Path_, allowed: set[str]) -> None:
-        unknown = sorted(map(str, set(v) - allowed))
-        if unknown:
-            raise self.err(
-                path,
-                f"unknown field(s) {', '.join(unknown)}",
-                "fields here: " + ", ".join(sorted(allowed)),
-                at=(*path, unknown[0]),
-            )
-
-
-def _kind(v: Any) -> str:
-    return {dict: "a mapping", list: "a list", bool: "true/false", type(None): "nothing"}.get(
-        type(v), f"{v!r}"
-    )
-
-
-def _selector(r: _Reader, v: Any, path: Path_) -> Selector:
+def _selector(r: FieldReader, v: Any, path: FieldPath) -> Selector:
     v = r.mapping(v, path, "a mapping (cluster, namespace, labels, pod)")
     r.fields(v, path, {"cluster", "namespace", "labels", "pod"})
     labels = r.mapping(v.get("labels"), (*path, "labels"), "a mapping of label to value")
@@ -168,7 +104,7 @@ def _selector(r: _Reader, v: Any, path: Path_) -> Selector:
     )
 
 
-def _target(r: _Reader, v: Any, path: Path_) -> Target:
+def _target(r: FieldReader, v: Any, path: FieldPath) -> Target:
     v = r.mapping(v, path)
     for key in ("service", "fqdn", "cidr"):
         if key in v:
@@ -210,8 +146,8 @@ def _ports(text: Any) -> tuple[list[tuple[Protocol, int]], str]:
     return [(proto, p) for p in range(lo, hi + 1)], ""
 
 
-def _expectation(r: _Reader, i: int, v: Any) -> Expectation:
-    path: Path_ = ("spec", "expectations", i)
+def _expectation(r: FieldReader, i: int, v: Any) -> Expectation:
+    path: FieldPath = ("spec", "expectations", i)
     v = r.mapping(v, path)
     r.fields(v, path, {"name", "from", "to", "ports", "http", "dns", "expect"})
     for key in ("from", "to", "expect"):
@@ -266,8 +202,8 @@ def _expectation(r: _Reader, i: int, v: Any) -> Expectation:
     )
 
 
-def _coverage(r: _Reader, i: int, v: Any) -> Coverage:
-    path: Path_ = ("spec", "coverage", i)
+def _coverage(r: FieldReader, i: int, v: Any) -> Coverage:
+    path: FieldPath = ("spec", "coverage", i)
     v = r.mapping(v, path)
     r.fields(v, path, {"name", "pods", "selected-by"})
     sel = r.text(v.get("selected-by"), (*path, "selected-by"), "ingress")
@@ -288,17 +224,7 @@ def _coverage(r: _Reader, i: int, v: Any) -> Coverage:
 
 def parse_spec(text: str, file: str) -> Spec:
     """Read a spec; every error names ``file:line`` and the field path (nothing is run)."""
-    docs, diags = parse_documents(text, file)
-    InvalidManifest.raise_if_errors(diags)
-    if len(docs) != 1:
-        raise InvalidArgument(
-            f"expected one YAML document, found {len(docs)}",
-            where=file,
-            hint="a spec file holds one ConnectivityTest; see docs/analysis.md",
-        )
-    doc = docs[0]
-    r = _Reader(file, doc.positions)
-    data = r.mapping(doc.data, ())
+    r, data = FieldReader.document(text, file, "connectivity test spec", "see docs/analysis.md")
     if data.get("kind") != KIND:
         raise r.err(("kind",), f"a connectivity test spec has kind: {KIND}")
     if data.get("apiVersion") != API_VERSION:
