@@ -76,6 +76,41 @@ def test_malformed_lines_are_reported_by_number_and_skipped(tmp_path):
     assert [line for line, _ in stats.errors] == [2, 4, 7]
 
 
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        (("flow", "destination", "labels"), [1]),
+        (("flow", "destination", "labels"), "k8s:app=a"),
+        (("flow", "destination", "cluster_name"), 2),
+        (("flow", "destination", "namespace"), 3),
+        (("flow", "IP", "destination"), ["10.0.0.1"]),
+        (("flow", "l4", "TCP", "destination_port"), "eighty"),
+        (("node_name",), True),
+        (("flow", "destination_names"), [7]),
+    ],
+    ids=["labels-item", "labels-str", "cluster", "namespace", "ip", "port", "node", "names"],
+)
+def test_a_flow_with_wrong_field_types_is_a_malformed_line(tmp_path, where, value):
+    """Valid JSON that is no Hubble flow (a field of the wrong type) is reported by line and
+    skipped like unreadable JSON; the other flows are still replayed (it was a traceback)."""
+    lines = HANDWRITTEN.read_text().splitlines()
+    good, _ = read_log(_write(tmp_path / "good.json", lines[:3]))
+    obj = json.loads(lines[1])
+    target = obj
+    for k in where[:-1]:
+        target = target.setdefault(k, {})
+    target[where[-1]] = value
+    log, stats = read_log(_write(tmp_path / "bad.json", [lines[0], json.dumps(obj), lines[2]]))
+    assert stats.malformed == 1 and stats.errors[0][0] == 2
+    assert "not a Hubble flow: a field has the wrong type" in stats.errors[0][1]
+    assert stats.flows == 2 and log.events == good.events - 1
+
+
+def _write(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def test_responses_without_a_flow_are_counted_not_replayed_ref_4_6(tmp_path):
     p = tmp_path / "f.json"
     p.write_text(

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from cmesh.replay.reader import FlowItem, ReplyItem
+from cmesh.replay.reader import FlowItem, ReadStats, ReplyItem
 
 
 class Side(enum.IntEnum):
@@ -164,9 +164,21 @@ class FlowLog:
         if self._last is not None and len(self._cache) < CACHE_LINES:
             self._cache[norm] = self._last
 
-    def add_all(self, items: Iterable[FlowItem | ReplyItem]) -> FlowLog:
+    def add_all(
+        self, items: Iterable[FlowItem | ReplyItem], stats: ReadStats | None = None
+    ) -> FlowLog:
+        """Add every flow; one whose fields have the wrong types (valid JSON, not a Hubble
+        flow) is counted in ``stats`` as a malformed line, with its line, and skipped."""
         for flow, node, line in items:
-            self.add(flow, node, line)
+            try:
+                self.add(flow, node, line)
+            except (TypeError, AttributeError, ValueError) as exc:
+                self.events -= 1
+                self._last = None  # the reader's cache must not learn this line
+                if stats is None:
+                    raise
+                stats.flows -= 1
+                stats.bad(line, f"not a Hubble flow: a field has the wrong type ({exc})")
         return self
 
     def add(self, f: dict[str, Any] | None, node: str = "", line: int = 0) -> None:
@@ -243,6 +255,8 @@ class FlowLog:
         dst = self._end(get("destination"), dst_ip)
         dnames = get("destination_names")
         if dnames and dst_ip:
+            if not isinstance(dnames, list) or not all(type(n) is str for n in dnames):
+                raise TypeError("destination_names must be a list of names")
             known = self.names.get(dst_ip)
             if known is None:
                 self.names[dst_ip] = set(dnames)
@@ -284,6 +298,8 @@ class FlowLog:
         if not isinstance(ep, dict):
             key: EndKey = ("", "", "", ip, 0)
             if key not in self.labels:
+                if type(ip) is not str:
+                    raise TypeError("IP addresses are strings")
                 self.labels[key] = ()
             return key
         get = ep.get
@@ -296,8 +312,14 @@ class FlowLog:
             ident if isinstance(ident, int) else int(ident),
         )
         if key not in self.labels:
+            if not all(type(x) is str for x in key[:4]):
+                raise TypeError("cluster_name, namespace, pod_name and IP addresses are strings")
             labels = get("labels")
-            self._remember(key, tuple(labels) if isinstance(labels, list) else (), ep)
+            if labels is not None and (
+                not isinstance(labels, list) or not all(type(x) is str for x in labels)
+            ):
+                raise TypeError("labels must be a list of strings")
+            self._remember(key, tuple(labels) if labels else (), ep)
         return key
 
     def _remember(self, end: EndKey, labels: tuple[str, ...], ep: Any) -> None:

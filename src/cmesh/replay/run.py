@@ -26,7 +26,7 @@ def read_log(path: str | Path, on_progress: Progress | None = None) -> tuple[Flo
     """Read and deduplicate a flow log (see :mod:`cmesh.replay.reader`, :mod:`.records`)."""
     stats = ReadStats()
     log = FlowLog()
-    log.add_all(read_flows(path, stats, on_progress, cache=log))
+    log.add_all(read_flows(path, stats, on_progress, cache=log), stats)
     return log, stats
 
 
