@@ -368,3 +368,35 @@ def test_kafka_rules_are_shown_like_http_and_dns_rules_ref_1_10(cmesh: Cmesh, ma
     assert any("topic='orders'" in r for r in data["ingress"]["l7"]["rules"])
     shown = cmesh("policy", "get", "default/broker", "--context", "c1").output
     assert "topic='orders'" in shown
+
+
+@pytest.mark.parametrize(
+    ("src", "dst", "message"),
+    [
+        (
+            "203.0.113.7",
+            "fqdn:example.com",
+            "203.0.113.7 is not a pod: a name is resolved by a pod",
+        ),
+        ("default/frontend", "fqdn:", "fqdn: needs a DNS name"),
+    ],
+    ids=["source-not-a-pod", "empty-name"],
+)
+def test_fqdn_destination_needs_a_pod_and_a_name(guide: Cmesh, src: str, dst: str, message: str):
+    """Only a pod resolves a name (through its DNS proxy, ref §2.11): an IP source or an empty
+    name is an input error saying what to give instead (the first was an assertion)."""
+    res = guide(
+        "policy",
+        "trace",
+        "--from",
+        src,
+        "--to",
+        dst,
+        "--port",
+        "80",
+        "--context",
+        "cluster-1",
+        ok=False,
+    )
+    assert res.exit_code == 1 and message in res.stderr and "hint: " in res.stderr
+    assert "Traceback" not in res.output

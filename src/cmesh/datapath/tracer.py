@@ -176,6 +176,15 @@ def trace_fqdn(
     the address it learned (which now carries the name for toFQDNs, ref §2.11)."""
     from cmesh.datapath.l7trace import resolve_fqdn
 
+    if not name.strip(". "):
+        raise InvalidArgument(
+            "fqdn: needs a DNS name", hint="e.g. --to fqdn:api.example.com, or an IP address"
+        )
+    if src.endpoint is None:
+        raise InvalidArgument(
+            f"{src.display} is not a pod: a name is resolved by a pod, through its DNS proxy",
+            hint="trace from a pod (NS/POD or CLUSTER/NS/POD), or give the destination's IP",
+        )
     ip, dns = resolve_fqdn(mesh, src, name)
     if ip is None:
         raise NotFound(
