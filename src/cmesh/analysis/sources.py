@@ -25,7 +25,6 @@ from typing import Any
 
 import yaml
 
-from cmesh.analysis.fields import FieldPath, FieldReader
 from cmesh.cluster import (
     ClusterConfig,
     ObjKey,
@@ -38,6 +37,7 @@ from cmesh.cluster import (
 from cmesh.datapath import Mesh, load_mesh
 from cmesh.errors import InvalidArgument, InvalidCluster, InvalidManifest, InvalidPolicy
 from cmesh.model import POLICY_KINDS, Resource, load_text
+from cmesh.model.fields import FieldPath, FieldReader
 from cmesh.model.source import render_path
 from cmesh.policy import build_view, validate_all
 from cmesh.registry import ClusterRegistry, Home, bootstrap_manifest, read_sources

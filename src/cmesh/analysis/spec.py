@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cmesh.analysis.fields import FieldPath, FieldReader
 from cmesh.errors import InvalidArgument
+from cmesh.model.fields import FieldPath, FieldReader
 from cmesh.policy import Direction, Protocol
 
 API_VERSION = "cmesh.io/v1alpha1"

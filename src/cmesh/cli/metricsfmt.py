@@ -3,6 +3,7 @@ rule files against its flow history."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from cmesh.errors import InvalidArgument
@@ -35,41 +36,43 @@ def evaluate_rules(home: Any, cfg: Any, path: str) -> str:
     """Each alert of a rule file (or a PrometheusRule) with its value and state."""
     import time
 
-    import yaml
-
     from cmesh.hubble import FlowStore
     from cmesh.metrics.alerts import evaluate, parse_duration
+    from cmesh.model.fields import FieldPath, FieldReader
 
     try:
-        with open(path, encoding="utf-8") as fh:
-            doc = yaml.safe_load(fh)
-    except yaml.YAMLError as exc:
-        raise InvalidArgument(f"not YAML: {exc}", where=path) from None
-    spec = (doc.get("spec") or doc) if isinstance(doc, dict) else None
-    if not isinstance(spec, dict) or not isinstance(spec.get("groups") or [], list):
-        raise InvalidArgument(
-            "not a Prometheus rule file",
-            where=path,
-            hint="give a rule file (groups: [{name, rules: [...]}]) or a PrometheusRule",
-        )
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidArgument(f"cannot read: {exc}", where=path) from None
+    hint = "give a rule file (groups: [{name, rules: [...]}]) or a PrometheusRule"
+    r, doc = FieldReader.document(text, path, "Prometheus rule file", hint)
+    top: FieldPath = ("spec",) if "spec" in doc else ()
+    spec = r.mapping(doc.get("spec"), top) if top else doc
+    if "groups" not in spec:
+        raise r.err(top, "not a Prometheus rule file: no groups")
     flows = FlowStore(home.store).flows(cfg.name)
     now = time.time_ns()
     lines = []
-    for i, g in enumerate(spec.get("groups") or []):
-        for j, rule in enumerate((g or {}).get("rules") or []):
+    for i, g in enumerate(r.items(spec.get("groups"), (*top, "groups"))):
+        gp: FieldPath = (*top, "groups", i)
+        group = r.mapping(g, gp)
+        for j, item in enumerate(r.items(group.get("rules"), (*gp, "rules"))):
+            rp: FieldPath = (*gp, "rules", j)
+            rule = r.mapping(item, rp)
             if "alert" not in rule:
-                continue
-            at = f"{path}: groups[{i}].rules[{j}] (alert {rule['alert']})"
+                continue  # a recording rule
+            alert = r.text(rule["alert"], (*rp, "alert"))
             if "expr" not in rule:
-                raise InvalidArgument(f"{at}: no expr", hint="an alerting rule needs expr:")
+                raise r.err(rp, f"alert {alert}: no expr", "an alerting rule needs expr:")
+            expr = r.text(rule["expr"], (*rp, "expr"))
             try:
-                for_s = parse_duration(str(rule.get("for", "0s")))
+                for_s = parse_duration(r.text(rule.get("for"), (*rp, "for"), "0s"))
             except ValueError as exc:
-                raise InvalidArgument(f"{at}: for: {exc}", hint=_DURATION_HINT) from None
+                raise r.err((*rp, "for"), f"alert {alert}: {exc}", _DURATION_HINT) from None
             try:
-                ev = evaluate(rule["alert"], rule["expr"], for_s, flows, now)
+                ev = evaluate(alert, expr, for_s, flows, now)
             except ValueError as exc:
-                raise InvalidArgument(f"{at}: {exc}", hint=_EXPR_HINT) from None
+                raise r.err((*rp, "expr"), f"alert {alert}: {exc}", _EXPR_HINT) from None
             lines.append(
                 f"{ev.alert}: {ev.state} (value {ev.value:.3f}, threshold {ev.threshold:g}) — {ev.expr}"
             )

@@ -1,4 +1,4 @@
-"""Reading a small YAML file of cmesh's own (a test spec, a mesh file) field by field.
+"""Reading a small YAML file field by field: a test spec, a mesh file, a Prometheus rule file.
 
 Every error says ``file:line: field.path: what`` and what to write instead, as manifest
 errors do: the document is parsed with the line of every field (:mod:`cmesh.model.source`),
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cmesh.errors import InvalidArgument, InvalidManifest
+from cmesh.errors import InvalidArgument
 from cmesh.model.source import Positions, parse_documents, render_path
 
 FieldPath = tuple[str | int, ...]
@@ -28,7 +28,8 @@ class FieldReader:
     def document(cls, text: str, file: str, what: str, hint: str) -> tuple[FieldReader, dict]:
         """The one mapping of ``text`` (``what`` names it in errors) and its reader."""
         docs, diags = parse_documents(text, file)
-        InvalidManifest.raise_if_errors(diags)
+        for d in diags:  # YAML syntax: the first error, located
+            raise InvalidArgument(d.message, where=d.where, hint=d.hint)
         if len(docs) != 1:
             raise InvalidArgument(
                 f"expected one YAML document, found {len(docs)}",
