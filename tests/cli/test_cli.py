@@ -187,3 +187,24 @@ def test_more_pods_than_addresses_is_a_clear_error_and_changes_nothing(cmesh: Cm
     assert "no free address left in 10." in r.stderr and "--nodes" in r.stderr
     assert "Traceback" not in r.output
     assert cmesh.store_dump() == before
+
+
+@pytest.mark.parametrize(
+    ("args", "what"),
+    [
+        (("test", "{bin}", "--manifests", str(EXAMPLES / "guide-mesh.yaml")), "spec"),
+        (("replay", "--policies", "{bin}", "{bin}"), "manifest"),
+        (("metrics", "--alerts", "{bin}"), "rule file"),
+        (("apply", "-f", "{bin}"), "manifest"),
+    ],
+    ids=["test-spec", "replay-policies", "metrics-alerts", "apply"],
+)
+def test_a_binary_file_is_an_input_error_naming_it(two_clusters: Cmesh, tmp_path, args, what):
+    """Every file a user names is read as UTF-8 text through one helper: a binary file (here
+    an SQLite database) is 'not UTF-8 text' with the path, never a decoding traceback."""
+    binary = tmp_path / "store.db"
+    binary.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 4)
+    argv = [a.format(bin=binary) for a in args]
+    res = two_clusters(*argv, "--context", "cluster-1", ok=False)
+    assert res.exit_code == 1
+    assert f"{binary}: not UTF-8 text" in res.stderr and f"save the {what} as UTF-8" in res.stderr

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cmesh.errors import InvalidArgument
 from cmesh.model.fields import FieldPath, FieldReader
 from cmesh.policy import Direction, Protocol
+from cmesh.registry import read_text_file
 
 API_VERSION = "cmesh.io/v1alpha1"
 KIND = "ConnectivityTest"
@@ -249,8 +249,4 @@ def parse_spec(text: str, file: str) -> Spec:
 
 
 def read_spec(path: str) -> Spec:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidArgument(f"{path}: cannot read: {exc.strerror}") from None
-    return parse_spec(text, path)
+    return parse_spec(read_text_file(path, "spec"), path)

@@ -3,10 +3,7 @@ rule files against its flow history."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
-
-from cmesh.errors import InvalidArgument
 
 
 def exposition(home: Any, cfg: Any) -> bytes:
@@ -39,11 +36,9 @@ def evaluate_rules(home: Any, cfg: Any, path: str) -> str:
     from cmesh.hubble import FlowStore
     from cmesh.metrics.alerts import evaluate, parse_duration
     from cmesh.model.fields import FieldPath, FieldReader
+    from cmesh.registry import read_text_file
 
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidArgument(f"cannot read: {exc}", where=path) from None
+    text = read_text_file(path, "rule file")
     hint = "give a rule file (groups: [{name, rules: [...]}]) or a PrometheusRule"
     r, doc = FieldReader.document(text, path, "Prometheus rule file", hint)
     top: FieldPath = ("spec",) if "spec" in doc else ()

@@ -17,6 +17,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "default_home": ("cmesh.registry.home", "default_home"),
     "install": ("cmesh.registry.bootstrap", "install"),
     "read_sources": ("cmesh.registry.sources", "read_sources"),
+    "read_text_file": ("cmesh.registry.sources", "read_text_file"),
 }
 
 __all__ = [
@@ -28,13 +29,14 @@ __all__ = [
     "default_home",
     "install",
     "read_sources",
+    "read_text_file",
 ]
 
 if TYPE_CHECKING:
     from cmesh.registry.bootstrap import bootstrap_manifest, install
     from cmesh.registry.home import Home, default_home
     from cmesh.registry.registry import Change, ClusterRegistry, check
-    from cmesh.registry.sources import read_sources
+    from cmesh.registry.sources import read_sources, read_text_file
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -33,9 +33,9 @@ def read_sources(paths: Iterable[str], *, recursive: bool = True) -> list[tuple[
                     f"{p}: the directory holds no .yaml, .yml or .json file",
                     hint="point -f at the manifests, e.g. -f examples/seed/",
                 )
-            out.extend((_display(f), _read(f)) for f in files)
+            out.extend((_display(f), read_text_file(f)) for f in files)
         elif path.exists():
-            out.append((_display(path), _read(path)))
+            out.append((_display(path), read_text_file(path)))
         else:
             raise InvalidArgument(
                 f'the path "{p}" does not exist', hint="check the spelling of the -f argument"
@@ -50,12 +50,11 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _read(path: Path) -> str:
+def read_text_file(path: str | Path, what: str = "manifest") -> str:
+    """A file the user named, as UTF-8 text; anything else is an input error naming it."""
     try:
-        return path.read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise InvalidArgument(
-            f"{path}: not UTF-8 text", hint="save the manifest as UTF-8"
-        ) from None
+        raise InvalidArgument(f"{path}: not UTF-8 text", hint=f"save the {what} as UTF-8") from None
     except OSError as exc:
-        raise InvalidArgument(f"{path}: cannot read: {exc.strerror}") from None
+        raise InvalidArgument(f"{path}: cannot read: {exc.strerror or exc}") from None

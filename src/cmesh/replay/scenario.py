@@ -26,6 +26,7 @@ from cmesh.errors import InvalidArgument, InvalidPolicy
 from cmesh.model import POLICY_KINDS, Resource, load_text
 from cmesh.policy import ClusterView, import_resource, validate_all
 from cmesh.policy.view import import_context
+from cmesh.registry import read_text_file
 
 SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -70,7 +71,7 @@ def read_proposed(path: str | Path, clusters: Sequence[str]) -> Proposed:
     diags = []
     for cluster, files in groups.items():
         for f in files:
-            resources, found = load_text(f.read_text(encoding="utf-8"), str(f))
+            resources, found = load_text(read_text_file(f), str(f))
             diags += found
             diags += validate_all(resources)
             for r in resources:
