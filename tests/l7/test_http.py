@@ -87,3 +87,13 @@ def test_missing_secret_never_matches_ref_2_7():
 def test_pathological_regex_is_linear_time():
     rules = (HTTPRule(path="(a+)+$"),)
     assert not match_http(rules, HTTPRequest("GET", "a" * 5000 + "!")).allowed
+
+
+def test_an_invalid_regex_is_reported_once_in_words_ref_2_7(capfd: pytest.CaptureFixture[str]):
+    """RE2 would log each syntax error to stderr itself and google-re2 carries the message as
+    bytes; the one error cmesh reports reads as text and nothing else reaches stderr."""
+    from cmesh.l7.regex import compile_re2
+
+    compiled, error = compile_re2("/api/(v1")
+    assert compiled is None and error == "missing ): /api/(v1"
+    assert capfd.readouterr().err == ""

@@ -19,14 +19,17 @@ from cmesh.hubble.enums import MessageType
 from cmesh.hubble.filters import FlowFilter, Predicate
 from cmesh.hubble.flow import HTTP, Flow, HTTPHeader
 from cmesh.hubble.summary import go_quote
+from cmesh.l7.regex import compile_go, error_text
 
 
 def compile_re(pattern: str, context: str) -> object:
     """An RE2 regex, or InvalidArgument naming ``context`` (Go's ``regexp`` is RE2 too)."""
     try:
-        return re2.compile(pattern)
+        return compile_go(pattern)
     except re2.error as exc:
-        raise InvalidArgument(f"{context}: {pattern}: {exc}", hint="use RE2 syntax") from None
+        raise InvalidArgument(
+            f"{context}: {pattern}: {error_text(exc)}", hint="use RE2 syntax"
+        ) from None
 
 
 def _http(flow: Flow) -> HTTP | None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import re2
+from cmesh.l7.regex import compile_go
 
 _LABEL = "[-a-zA-Z0-9_]"
 ALL_NAMES = r"(^(" + _LABEL + r"+[.])+$)|(^[.]$)"
@@ -55,7 +55,7 @@ def pattern_regex(pattern: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _compiled(pattern: str) -> object:
-    return re2.compile(pattern_regex(pattern))
+    return compile_go(pattern_regex(pattern))
 
 
 def matches_pattern(pattern: str, name: str) -> bool:

@@ -11,13 +11,32 @@ from functools import lru_cache
 import re2
 
 
+def compile_go(pattern: str) -> object:
+    """Compile as Go's ``regexp`` would (RE2 syntax); raises ``re2.error`` with readable text.
+
+    RE2 logs each syntax error to stderr itself ("E0000 … re2.cc:242] Error parsing …")
+    unless told not to; the caller reports the error once, with where it came from."""
+    options = re2.Options()
+    options.log_errors = False
+    try:
+        return re2.compile(pattern, options)
+    except re2.error as exc:
+        raise re2.error(error_text(exc)) from None
+
+
+def error_text(exc: Exception) -> str:
+    """The message of an ``re2.error`` (google-re2 carries it as bytes)."""
+    arg = exc.args[0] if exc.args else exc
+    return arg.decode("utf-8", "replace") if isinstance(arg, bytes) else str(arg)
+
+
 @lru_cache(maxsize=4096)
 def compile_re2(pattern: str) -> tuple[object | None, str]:
     """``(compiled, "")`` or ``(None, error text)``."""
     try:
-        return re2.compile(pattern), ""
+        return compile_go(pattern), ""
     except re2.error as exc:
-        return None, str(exc)
+        return None, error_text(exc)
 
 
 def full_match(pattern: str, value: str) -> bool:
