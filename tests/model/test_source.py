@@ -69,3 +69,40 @@ def test_items_of_a_typed_list_take_their_kind_from_it_as_kubectl_does():
         (None, "Pod"),  # an item's own kind is kept
     ]
     assert objs[0].line == 4
+
+
+def test_aliases_and_merge_keys_expand():
+    """An explicit key overrides a merged one, before or after the ``<<`` (YAML merge keys, as
+    go-yaml resolves them before kubectl's strict duplicate check); it was a duplicate-key
+    error."""
+    docs, diags = parse_documents("d: &d {a: 1, b: [x]}\ne:\n  <<: *d\n  b: [y]\nf: *d\n", "f.yaml")
+    assert not diags
+    assert docs[0].data == {
+        "d": {"a": 1, "b": ["x"]},
+        "e": {"a": 1, "b": ["y"]},
+        "f": docs[0].data["d"],
+    }
+
+
+def test_a_recursive_anchor_is_an_error_not_a_crash():
+    """go-yaml refuses an anchor whose value contains itself; so does cmesh (it was a
+    RecursionError), and the next document is still read."""
+    docs, diags = parse_documents("x: &a [1, *a]\n---\ny: 2\n", "f.yaml")
+    assert [d.data for d in docs] == [{"y": 2}]
+    assert [(d.line, d.message) for d in diags] == [
+        (1, "YAML: an anchor's value contains itself (a recursive alias)")
+    ]
+
+
+def test_an_alias_bomb_is_refused_as_go_yaml_refuses_it():
+    """ "Billion laughs": nine levels of nine aliases would expand to 9**9 lists; go-yaml stops
+    when over 99% of the decoded nodes come from aliases (decode.go allowedAliasRatio)."""
+    lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    docs, diags = parse_documents("\n".join(lines) + "\n", "bomb.yaml")
+    assert docs == [] and [d.message for d in diags] == [
+        "YAML: the document contains excessive aliasing"
+    ]
+    # a few levels are legitimate reuse, not a bomb
+    docs, diags = parse_documents("\n".join(lines[:3]) + "\n", "ok.yaml")
+    assert not diags and len(docs[0].data["a2"]) == 9

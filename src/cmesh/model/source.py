@@ -83,11 +83,59 @@ class _Builder:
     def __init__(self, file: str) -> None:
         self.file = file
         self.diagnostics: list[Diagnostic] = []
+        self.start_document()
+
+    def start_document(self) -> None:
+        """Alias bookkeeping is per document, as go-yaml's decoder keeps it."""
+        self._seen: set[int] = set()  # collection nodes built so far (a repeat is an alias)
+        self._open: set[int] = set()  # collection nodes being built (a repeat is recursion)
+        self._decoded = 0
+        self._aliased = 0
+        self._alias_depth = 0
 
     def build(self, node: yaml.Node, path: Path, lines: dict[Path, int]) -> Any:
         lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            return self._collection(node, path, lines)
+        if node.tag == _STR:
+            return node.value
+        ctor = _CONSTRUCTOR.yaml_constructors.get(node.tag)
+        if ctor is None:
+            # Unknown tags (e.g. !Ref): keep the text, as a string.
+            return node.value
+        return ctor(_CONSTRUCTOR, node)
+
+    def _collection(self, node: yaml.Node, path: Path, lines: dict[Path, int]) -> Any:
+        """A mapping or sequence; an alias is expanded, but a recursive anchor or an alias bomb
+        ("billion laughs") is refused as go-yaml refuses them (``decode.go``)."""
+        nid = id(node)
+        if nid in self._open:
+            raise _Aliasing("an anchor's value contains itself (a recursive alias)", node)
+        alias = nid in self._seen
+        self._seen.add(nid)
+        self._decoded += 1
+        if alias:
+            self._alias_depth += 1
+        if self._alias_depth:
+            self._aliased += 1
+            if (
+                self._aliased > 100
+                and self._decoded > 1000
+                and self._aliased / self._decoded > _allowed_alias_ratio(self._decoded)
+            ):
+                raise _Aliasing("the document contains excessive aliasing", node)
+        self._open.add(nid)
+        try:
+            return self._build_collection(node, path, lines)
+        finally:
+            self._open.discard(nid)
+            if alias:
+                self._alias_depth -= 1
+
+    def _build_collection(self, node: yaml.Node, path: Path, lines: dict[Path, int]) -> Any:
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
+            explicit: set[Any] = set()  # keys written here; merged (<<) ones may be overridden
             for knode, vnode in node.value:
                 if knode.tag == "tag:yaml.org,2002:merge":
                     merged = self.build(vnode, path, {})
@@ -103,7 +151,7 @@ class _Builder:
                 )
                 if not isinstance(key, str | int | float | bool) or key is None:
                     key = str(key)
-                if key in out:
+                if key in explicit:
                     self.diagnostics.append(
                         Diagnostic(
                             f"duplicate key {key!r}",
@@ -113,19 +161,30 @@ class _Builder:
                             hint="remove one of the two entries; only one value can be kept",
                         )
                     )
+                explicit.add(key)
                 kpath = (*path, key if isinstance(key, str) else str(key))
                 out[key] = self.build(vnode, kpath, lines)
                 lines[kpath] = knode.start_mark.line + 1
             return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i), lines) for i, item in enumerate(node.value)]
-        if node.tag == _STR:
-            return node.value
-        ctor = _CONSTRUCTOR.yaml_constructors.get(node.tag)
-        if ctor is None:
-            # Unknown tags (e.g. !Ref): keep the text, as a string.
-            return node.value
-        return ctor(_CONSTRUCTOR, node)
+        return [self.build(item, (*path, i), lines) for i, item in enumerate(node.value)]
+
+
+class _Aliasing(Exception):
+    """A document whose aliases cannot be expanded; it is reported and skipped."""
+
+    def __init__(self, message: str, node: yaml.Node) -> None:
+        super().__init__(message)
+        self.line = node.start_mark.line + 1
+
+
+def _allowed_alias_ratio(decoded: int) -> float:
+    """go-yaml's ``allowedAliasRatio``: 99% of the nodes may come from aliases up to 400,000
+    nodes, then down to 10% at 4,000,000."""
+    if decoded <= 400_000:
+        return 0.99
+    if decoded >= 4_000_000:
+        return 0.10
+    return 0.99 - 0.89 * (decoded - 400_000) / 3_600_000
 
 
 def parse_documents(text: str, file: str) -> tuple[list[Document], list[Diagnostic]]:
@@ -141,7 +200,19 @@ def parse_documents(text: str, file: str) -> tuple[list[Document], list[Diagnost
             if node is None:
                 continue
             lines: dict[Path, int] = {}
-            data = builder.build(node, (), lines)
+            builder.start_document()
+            try:
+                data = builder.build(node, (), lines)
+            except _Aliasing as exc:
+                builder.diagnostics.append(
+                    Diagnostic(
+                        f"YAML: {exc}",
+                        file=file,
+                        line=exc.line,
+                        hint="write the values out instead of through anchors and aliases",
+                    )
+                )
+                continue
             if data is None:
                 continue
             docs.append(Document(file, node.start_mark.line + 1, data, Positions(lines)))
