@@ -156,6 +156,9 @@ def test_kubectl_get_json_list_loads_unchanged():
     assert res[0].raw["status"]["podIP"] == "10.1.2.3"
 
 
+SVC = "apiVersion: v1\nkind: Service\nmetadata: {{name: s}}\nspec: {{ports: [{{port: 80, targetPort: {target}}}]}}\n"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -170,12 +173,30 @@ def test_kubectl_get_json_list_loads_unchanged():
             "apiVersion: v1\nkind: Pod\nmetadata: {name: a, labels: {app: 'x y'}}\n",
             "invalid label value",
         ),
+        (SVC.format(target="99999"), "targetPort: 99999: must be between 1 and 65535"),
+        (SVC.format(target="0"), "targetPort: 0: must be between 1 and 65535"),
+        (SVC.format(target="'8080'"), "targetPort: '8080': must be a number 1-65535 or a port"),
+        (SVC.format(target="Web_UI"), "targetPort: 'Web_UI': must be a number 1-65535"),
+        (SVC.format(target="80, nodePort: 70000"), "nodePort: value too large, got 70000"),
     ],
-    ids=["no-metadata", "wrong-api-version", "not-a-mapping", "bad-name", "bad-label"],
+    ids=[
+        "no-metadata",
+        "wrong-api-version",
+        "not-a-mapping",
+        "bad-name",
+        "bad-label",
+        "target-port-range",
+        "target-port-zero",
+        "target-port-quoted-number",
+        "target-port-name",
+        "node-port-range",
+    ],
 )
 def test_structural_errors(text, message):
+    """Ports are checked as the API server checks them (``validatePortNumOrName``): a Service
+    whose targetPort no container can have was accepted and load-balanced to nowhere."""
     _, diags = load_text(text, "x.yaml")
-    assert any(message in d.message for d in errors(diags)), [d.render() for d in diags]
+    assert any(message in d.render() for d in errors(diags)), [d.render() for d in diags]
 
 
 def test_every_error_of_a_document_is_reported_at_once():

@@ -7,6 +7,7 @@ loads as it is.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -109,13 +110,31 @@ class Node(LenientModel):
         return ""
 
 
+#: Kubernetes' IsValidPortName: an IANA service name (lowercase, a letter, no "--", <= 15).
+_PORT_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9](?:-?[a-z0-9])*$")
+
+
 class ServicePort(LenientModel):
     name: str = ""
     port: int = Field(ge=1, le=65535)
     target_port: int | str | None = Field(None, alias="targetPort")
     protocol: Protocol = "TCP"
-    node_port: int | None = Field(None, alias="nodePort")
+    node_port: int | None = Field(None, alias="nodePort", ge=1, le=65535)
     app_protocol: str = Field("", alias="appProtocol")
+
+    @field_validator("target_port")
+    @classmethod
+    def _target_port(cls, v: int | str | None) -> int | str | None:
+        """As the API server validates it (``validatePortNumOrName``): a number 1-65535 or a
+        container port's name; a quoted number is a name, and no valid one."""
+        if isinstance(v, int) and not 1 <= v <= 65535:
+            raise ValueError(f"{v}: must be between 1 and 65535, inclusive")
+        if isinstance(v, str) and not (len(v) <= 15 and _PORT_NAME.match(v)):
+            raise ValueError(
+                f"{v!r}: must be a number 1-65535 or a port name (at most 15 lowercase letters,"
+                " digits and single hyphens, with at least one letter)"
+            )
+        return v
 
 
 class ServiceSpec(LenientModel):
