@@ -156,6 +156,7 @@ def test_kubectl_get_json_list_loads_unchanged():
     assert res[0].raw["status"]["podIP"] == "10.1.2.3"
 
 
+SVC_EXT = "apiVersion: v1\nkind: Service\nmetadata: {{name: s}}\nspec: {{type: ExternalName, externalName: {name}}}\n"
 SVC = "apiVersion: v1\nkind: Service\nmetadata: {{name: s}}\nspec: {{ports: [{{port: 80, targetPort: {target}}}]}}\n"
 
 
@@ -178,6 +179,22 @@ SVC = "apiVersion: v1\nkind: Service\nmetadata: {{name: s}}\nspec: {{ports: [{{p
         (SVC.format(target="'8080'"), "targetPort: '8080': must be a number 1-65535 or a port"),
         (SVC.format(target="Web_UI"), "targetPort: 'Web_UI': must be a number 1-65535"),
         (SVC.format(target="80, nodePort: 70000"), "nodePort: value too large, got 70000"),
+        (SVC.format(target="80}], clusterIP: 300.1.1.1, ports: [{port: 80"), "must be a valid IP"),
+        (SVC_EXT.format(name="'..'"), "spec.externalName: invalid value '..'"),
+        (SVC_EXT.format(name="Api.Example.com"), "must be a lowercase DNS name"),
+        (
+            SVC.format(target="80, name: a}, {port: 81, name: a"),
+            "spec.ports[1].name: duplicate value 'a'",
+        ),
+        (SVC.format(target="80, name: Web"), "spec.ports[0].name: invalid value 'Web'"),
+        (
+            SVC.format(target="80, name: a}, {port: 80, name: b"),
+            "spec.ports[1]: duplicate value: port 80/TCP is given twice",
+        ),
+        (
+            SVC.format(target="80}], selector: {'a b': x}, ports: [{port: 80"),
+            "spec.selector.a b: invalid label key",
+        ),
     ],
     ids=[
         "no-metadata",
@@ -190,11 +207,19 @@ SVC = "apiVersion: v1\nkind: Service\nmetadata: {{name: s}}\nspec: {{ports: [{{p
         "target-port-quoted-number",
         "target-port-name",
         "node-port-range",
+        "cluster-ip",
+        "external-name",
+        "external-name-case",
+        "port-name-twice",
+        "port-name-invalid",
+        "port-twice",
+        "selector-key",
     ],
 )
 def test_structural_errors(text, message):
-    """Ports are checked as the API server checks them (``validatePortNumOrName``): a Service
-    whose targetPort no container can have was accepted and load-balanced to nowhere."""
+    """Services are checked as the API server's ValidateService checks them (ports, names,
+    ClusterIP, ExternalName, selector): such a Service was accepted and load-balanced to an
+    address or port that cannot exist."""
     _, diags = load_text(text, "x.yaml")
     assert any(message in d.render() for d in errors(diags)), [d.render() for d in diags]
 
@@ -219,3 +244,12 @@ def test_a_stored_object_that_no_longer_loads_says_where_and_what_to_do():
     text = err.value.render()
     assert "pods.yaml:12: Pod d/p: spec.containers[0].ports[0].containerPort:" in text
     assert "apply it again, or delete it" in text
+
+
+def test_a_multi_port_service_without_names_is_a_warning():
+    """The API server refuses it, but policy does not depend on it and hand-written analysis
+    inputs (netpol-analyzer's) leave the names out: loaded, with a warning per port."""
+    res, diags = load_text(SVC.format(target="80}, {port: 81"), "x.yaml")
+    assert len(res) == 1 and not errors(diags)
+    assert [d.path for d in diags] == ["spec.ports[0].name", "spec.ports[1].name"]
+    assert all("the API server would refuse this Service" in d.message for d in diags)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import copy
 import difflib
+import ipaddress
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import pydantic
@@ -250,12 +251,96 @@ def _load_one(
             diags.extend(_unknown(doc, obj, ref, unknown, found))
         # What the API server stores: unknown fields are pruned (structural schema).
         raw = _prune(data, [p for p, _ in found if p[:1] not in (("metadata",), ("status",))])
+    if kind == "Service":
+        diags.extend(_check_service(doc, data.get("spec") or {}, ref))
     if any(d.severity is Severity.ERROR for d in diags):
         return None, diags
     if info.namespaced:
         raw["metadata"] = {**meta, "namespace": ns}
     res = Resource(info, ns, name, obj, raw, Source(doc.file, doc.line), doc.positions)
     return res, diags
+
+
+def _check_service(doc: Document, spec: dict[str, Any], ref: str) -> list[Diagnostic]:
+    """What the API server's ValidateService refuses beyond the schema: the selector's labels,
+    the ClusterIP's syntax, an ExternalName that is no DNS name, port names (required when
+    there are several, unique, DNS labels) and a port/protocol given twice."""
+    out = _check_labels(doc, ("spec", "selector"), spec.get("selector"), ref)
+    ip = spec.get("clusterIP") or ""
+    if ip and ip != "None":
+        try:
+            ipaddress.ip_address(ip)
+        except ValueError:
+            out.append(
+                _err(
+                    doc,
+                    ("spec", "clusterIP"),
+                    f"invalid value {ip!r}: must be a valid IP address, (e.g. 10.9.8.7)",
+                    "remove spec.clusterIP to let cmesh assign one, or None for a headless service",
+                    obj=ref,
+                )
+            )
+    if spec.get("type") == "ExternalName":
+        name = str(spec.get("externalName") or "").removesuffix(".")
+        if not name or len(name) > 253 or not _DNS1123_SUBDOMAIN.match(name):
+            out.append(
+                _err(
+                    doc,
+                    ("spec", "externalName"),
+                    f"invalid value {spec.get('externalName')!r}: must be a lowercase DNS name",
+                    "e.g. externalName: api.example.com",
+                    obj=ref,
+                )
+            )
+    ports = spec.get("ports") or []
+    names: set[str] = set()
+    seen: set[tuple[Any, Any]] = set()
+    for i, port in enumerate(ports):
+        if not isinstance(port, dict):
+            continue
+        name = port.get("name") or ""
+        where = ("spec", "ports", i)
+        if not name and len(ports) > 1:
+            # A warning only: policy does not depend on it, and hand-written analysis inputs
+            # (netpol-analyzer's among them) leave the names out.
+            out.append(
+                replace(
+                    _err(
+                        doc,
+                        (*where, "name"),
+                        "every port of a multi-port service needs a name; the API server "
+                        "would refuse this Service",
+                        "name each port, e.g. name: http",
+                        obj=ref,
+                    ),
+                    severity=Severity.WARNING,
+                )
+            )
+        elif name and (name in names or not _DNS1123_LABEL.match(name) or len(name) > 63):
+            problem = "duplicate value" if name in names else "invalid value"
+            out.append(
+                _err(
+                    doc,
+                    (*where, "name"),
+                    f"{problem} {name!r}",
+                    "port names are unique lower-case DNS labels: letters, digits and '-'",
+                    obj=ref,
+                )
+            )
+        names.add(name)
+        key = (port.get("port"), port.get("protocol") or "TCP")
+        if key in seen:
+            out.append(
+                _err(
+                    doc,
+                    where,
+                    f"duplicate value: port {key[0]}/{key[1]} is given twice",
+                    "give each port/protocol once",
+                    obj=ref,
+                )
+            )
+        seen.add(key)
+    return out
 
 
 def _check_labels(
