@@ -18,10 +18,30 @@ from cmesh.model.meta import ObjectMeta
 Protocol = Literal["TCP", "UDP", "SCTP"]
 
 
+#: Kubernetes' IsValidPortName: an IANA service name (lowercase, a letter, no "--", <= 15).
+_PORT_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9](?:-?[a-z0-9])*$")
+_PORT_NAME_RULE = (
+    "at most 15 lowercase letters, digits and single hyphens, with at least one letter"
+)
+
+
+def valid_port_name(name: str) -> bool:
+    return len(name) <= 15 and _PORT_NAME.match(name) is not None
+
+
 class ContainerPort(LenientModel):
     name: str = ""
     container_port: int | None = Field(None, alias="containerPort", ge=0, le=65535)
     protocol: Protocol = "TCP"
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        """What a named port in a policy resolves against (ref §1.8): the API server refuses a
+        name that is no IANA service name, so ``Web`` can never meet a rule's ``web``."""
+        if v and not valid_port_name(v):
+            raise ValueError(f"{v!r}: a port name is {_PORT_NAME_RULE}")
+        return v
 
 
 class Container(LenientModel):
@@ -33,6 +53,15 @@ class Container(LenientModel):
     @classmethod
     def _none(cls, v: object) -> object:
         return [] if v is None else v
+
+    @field_validator("ports")
+    @classmethod
+    def _unique_names(cls, v: list[ContainerPort]) -> list[ContainerPort]:
+        names = [p.name for p in v if p.name]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"port name(s) {', '.join(map(repr, twice))} given twice")
+        return v
 
 
 class PodSpec(LenientModel):
@@ -110,10 +139,6 @@ class Node(LenientModel):
         return ""
 
 
-#: Kubernetes' IsValidPortName: an IANA service name (lowercase, a letter, no "--", <= 15).
-_PORT_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9](?:-?[a-z0-9])*$")
-
-
 class ServicePort(LenientModel):
     name: str = ""
     port: int = Field(ge=1, le=65535)
@@ -129,11 +154,8 @@ class ServicePort(LenientModel):
         container port's name; a quoted number is a name, and no valid one."""
         if isinstance(v, int) and not 1 <= v <= 65535:
             raise ValueError(f"{v}: must be between 1 and 65535, inclusive")
-        if isinstance(v, str) and not (len(v) <= 15 and _PORT_NAME.match(v)):
-            raise ValueError(
-                f"{v!r}: must be a number 1-65535 or a port name (at most 15 lowercase letters,"
-                " digits and single hyphens, with at least one letter)"
-            )
+        if isinstance(v, str) and not valid_port_name(v):
+            raise ValueError(f"{v!r}: must be a number 1-65535 or a port name ({_PORT_NAME_RULE})")
         return v
 
 

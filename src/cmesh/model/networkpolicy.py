@@ -49,6 +49,14 @@ class NetworkPolicySpec(Model):
     ingress: list[NetworkPolicyIngressRule] | None = None
     egress: list[NetworkPolicyEgressRule] | None = None
 
+    @field_validator("pod_selector", mode="before")
+    @classmethod
+    def _null_selects_all(cls, v: object) -> object:
+        """``podSelector:`` with no value is the empty selector, every pod of the namespace:
+        the field is a struct, not a pointer, so the API server decodes null as ``{}``
+        (the network-policy-api conformance manifests write it so)."""
+        return {} if v is None else v
+
 
 class NetworkPolicy(Model):
     api_version: str = Field(alias="apiVersion")
