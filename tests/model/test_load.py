@@ -156,6 +156,7 @@ def test_kubectl_get_json_list_loads_unchanged():
     assert res[0].raw["status"]["podIP"] == "10.1.2.3"
 
 
+POD_PORTS = "apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec: {{containers: [{{name: c, ports: [{ports}]}}]}}\n"
 SVC_EXT = "apiVersion: v1\nkind: Service\nmetadata: {{name: s}}\nspec: {{type: ExternalName, externalName: {name}}}\n"
 SVC = "apiVersion: v1\nkind: Service\nmetadata: {{name: s}}\nspec: {{ports: [{{port: 80, targetPort: {target}}}]}}\n"
 
@@ -195,6 +196,18 @@ SVC = "apiVersion: v1\nkind: Service\nmetadata: {{name: s}}\nspec: {{ports: [{{p
             SVC.format(target="80}], selector: {'a b': x}, ports: [{port: 80"),
             "spec.selector.a b: invalid label key",
         ),
+        (POD_PORTS.format(ports="{name: Web, containerPort: 80}"), "'Web': a port name is"),
+        (POD_PORTS.format(ports="{name: '8080', containerPort: 80}"), "'8080': a port name is"),
+        (
+            POD_PORTS.format(ports="{name: serve-80-tcp-long, containerPort: 80}"),
+            "a port name is at most 15",
+        ),
+        (
+            POD_PORTS.format(
+                ports="{name: web, containerPort: 80}, {name: web, containerPort: 81}"
+            ),
+            "spec.containers[0].ports: port name(s) 'web' given twice",
+        ),
     ],
     ids=[
         "no-metadata",
@@ -214,6 +227,10 @@ SVC = "apiVersion: v1\nkind: Service\nmetadata: {{name: s}}\nspec: {{ports: [{{p
         "port-name-invalid",
         "port-twice",
         "selector-key",
+        "container-port-name-case",
+        "container-port-name-number",
+        "container-port-name-long",
+        "container-port-name-twice",
     ],
 )
 def test_structural_errors(text, message):
@@ -253,3 +270,12 @@ def test_a_multi_port_service_without_names_is_a_warning():
     assert len(res) == 1 and not errors(diags)
     assert [d.path for d in diags] == ["spec.ports[0].name", "spec.ports[1].name"]
     assert all("the API server would refuse this Service" in d.message for d in diags)
+
+
+def test_the_same_port_name_in_two_containers_is_allowed():
+    """Kubernetes checks port names per container (validateContainerPorts)."""
+    text = POD_PORTS.format(ports="{name: serve-80-tcp, containerPort: 80}").replace(
+        "]}]}", "]}, {name: d, ports: [{name: serve-80-tcp, containerPort: 81}]}]}"
+    )
+    res, diags = load_text(text, "x.yaml")
+    assert len(res) == 1 and not errors(diags)
