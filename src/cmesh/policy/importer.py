@@ -510,10 +510,11 @@ def import_networkpolicy(res: model.Resource, ctx: ImportContext) -> list[Policy
     assert isinstance(obj, model.NetworkPolicy)
     ns = res.namespace
     spec = obj.spec
-    # API-server defaulting: Ingress always, Egress when egress rules exist.
+    # API-server defaulting (SetDefaults_NetworkPolicy, when the list is empty or missing):
+    # Ingress always, Egress when egress rules exist.
     types = (
         set(spec.policy_types)
-        if spec.policy_types is not None
+        if spec.policy_types
         else {"Ingress", *(["Egress"] if spec.egress else [])}
     )
     elements: list[RuleElement] = []
