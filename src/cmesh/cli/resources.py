@@ -103,8 +103,11 @@ def apply(
     state.console.diagnostics(change.warnings)
     if change.revision:
         from cmesh.datapath.load import warm
+        from cmesh.policy.conflicts import conflict_diagnostics
 
-        warm(state.home, cfg)  # export to the mesh and compile now, so the next trace starts fast
+        # export to the mesh and compile now, so the next trace starts fast
+        view = warm(state.home, cfg)
+        state.console.diagnostics(conflict_diagnostics(view))
     suffix = " (dry run)" if dry_run != "none" else ""
     verbs = (
         {k: "created" for k in change.created}

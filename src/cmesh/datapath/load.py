@@ -96,9 +96,9 @@ def load_mesh(home: Home) -> Mesh:
         mgr.close()
 
 
-def warm(home: Home, cfg: ClusterConfig) -> None:
+def warm(home: Home, cfg: ClusterConfig) -> ClusterView:
     """After a change to ``cfg``'s cluster: re-export it and recompile its view, so the next
-    command (and the other clusters' next sync) starts from fresh state."""
+    command (and the other clusters' next sync) starts from fresh state.  Returns the view."""
     from cmesh.mesh.manager import MeshManager
     from cmesh.registry.views import build_local_view
 
@@ -109,6 +109,7 @@ def warm(home: Home, cfg: ClusterConfig) -> None:
         load_view(mgr, cfg, local=view)
     finally:
         mgr.close()
+    return view
 
 
 FQDN_PREFIX = "cmesh/fqdn/"
