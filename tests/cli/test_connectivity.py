@@ -56,3 +56,12 @@ def test_a_broken_expectation_fails_the_run(cmesh: Cmesh, manifest):
     assert res.exit_code == 1
     assert "❌ pod-to-world" in res.output and "tests failed" in res.output
     assert "connectivity test(s) failed in c1" in res.stderr and "hint:" in res.stderr
+
+
+def test_a_test_filter_that_is_no_regex_is_an_input_error(cmesh: Cmesh):
+    """--test is a Go (RE2) regular expression, as in cilium-cli; an invalid one is refused
+    before anything is deployed (it was a traceback)."""
+    mesh(cmesh)
+    res = cmesh("connectivity", "test", "--context", "c1", "--test", "!echo[", ok=False)
+    assert res.exit_code == 1 and "--test 'echo[': missing ]: [" in res.stderr
+    assert "Running" not in res.output and "hint: --test takes a regular expression" in res.stderr

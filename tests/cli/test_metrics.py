@@ -103,5 +103,13 @@ def test_agent_metrics_address_must_be_host_port(c1: Cmesh, address: str):
     assert "127.0.0.1:9962" in r.stderr  # an example of what to give
 
 
+@pytest.mark.parametrize("interval", ["0", "-1", "nan", "inf"])
+def test_agent_interval_must_be_positive_seconds(c1: Cmesh, interval: str):
+    """0 or less would spin the agent's loop, nan made ``sleep`` fail mid-run."""
+    r = c1("agent", "--context", "c1", "--once", "--interval", interval, ok=False)
+    assert r.exit_code == 2
+    assert "is not a number of seconds above 0, e.g. 0.2" in r.stderr
+
+
 def _indent(text: str, n: int) -> str:
     return "".join(" " * n + line + "\n" for line in text.splitlines())

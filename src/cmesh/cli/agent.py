@@ -13,6 +13,12 @@ from cmesh.cli.options import State, context_option, pass_state
 from cmesh.errors import InvalidArgument
 
 
+def _positive(_ctx: click.Context, _param: click.Parameter, value: float) -> float:
+    if not 0 < value < float("inf"):  # also refuses nan
+        raise click.BadParameter(f"{value} is not a number of seconds above 0, e.g. 0.2")
+    return value
+
+
 @click.command()
 @context_option
 @click.option(
@@ -22,7 +28,12 @@ from cmesh.errors import InvalidArgument
     help="Where /metrics is served (loopback by default).",
 )
 @click.option(
-    "--interval", type=float, default=0.2, show_default=True, help="Seconds between change checks."
+    "--interval",
+    type=float,
+    default=0.2,
+    show_default=True,
+    callback=_positive,
+    help="Seconds between change checks.",
 )
 @click.option("--once", is_flag=True, help="Run one round and exit (for scripts and tests).")
 @pass_state

@@ -8,10 +8,15 @@ policy means.  Test names, output lines and JUnit follow cilium-cli (ref §6).
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+import re2
+
+from cmesh.errors import InvalidArgument
+from cmesh.l7.regex import compile_go, error_text
 
 NS = "cilium-test-1"
 WORLD_NAME = "one.one.one.one"
@@ -214,9 +219,10 @@ class Report:
 def select(
     tests: Sequence[Test], patterns: Sequence[str], multi: bool
 ) -> tuple[list[Test], list[str]]:
-    """``--test`` regexes as cilium-cli reads them: ``!re`` excludes; positives must match one."""
-    pos = [re.compile(p) for p in patterns if not p.startswith("!")]
-    neg = [re.compile(p[1:]) for p in patterns if p.startswith("!")]
+    """``--test`` regexes as cilium-cli reads them (Go's RE2): ``!re`` excludes; positives must
+    match one."""
+    pos = [_test_regex(p) for p in patterns if not p.startswith("!")]
+    neg = [_test_regex(p[1:]) for p in patterns if p.startswith("!")]
     chosen, skipped = [], []
     for t in tests:
         if (
@@ -228,6 +234,16 @@ def select(
         else:
             chosen.append(t)
     return chosen, skipped
+
+
+def _test_regex(pattern: str) -> Any:
+    try:
+        return compile_go(pattern)
+    except re2.error as exc:
+        raise InvalidArgument(
+            f"--test {pattern!r}: {error_text(exc)}",
+            hint="--test takes a regular expression (RE2) on test names, e.g. --test no-policies or '!to-fqdns'",
+        ) from None
 
 
 def junit(report: Report, tests: Sequence[Test]) -> str:
