@@ -4,6 +4,8 @@ per port/protocol (``L7ParserType.Merge``) and cannot compute such an endpoint's
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.conftest import Cmesh
@@ -67,3 +69,20 @@ def test_no_warning_without_a_conflict(c1: Cmesh, manifest, subject, port, rules
     second = SECOND.format(subject=subject, port=port, rules=rules)
     res = c1("apply", "-f", str(manifest("second.yaml", second)))
     assert "cannot merge" not in res.stderr
+
+
+def test_trace_names_the_endpoint_cilium_cannot_compute_ref_2_6(c1: Cmesh, manifest):
+    """A flow from the conflicted endpoint on that port carries a note; another port does not."""
+    second = SECOND.format(subject="client", port=53, rules="{http: [{method: GET}]}")
+    web = "apiVersion: v1\nkind: Pod\nmetadata: {name: web, labels: {app: web}}\n"
+    c1("apply", "-f", str(manifest("second.yaml", second + "---\n" + web)))
+
+    def notes(port: int) -> list[str]:
+        out = c1("policy", "trace", "--from", "default/client", "--to", "default/web",
+                 "--port", str(port), "-o", "json").output  # fmt: skip
+        return json.loads(out).get("notes", [])
+
+    (note,) = notes(53)
+    assert note.startswith("c1/default/client: CiliumNetworkPolicy default/dns-on-53 (dns)")
+    assert "fails to compute this endpoint's policy and keeps the previous one" in note
+    assert notes(54) == []

@@ -16,7 +16,7 @@ from cmesh.cluster import ServiceInfo
 from cmesh.datapath.peers import Mesh, Peer, PeerKind
 from cmesh.datapath.verdict import FlowVerdict, decide
 from cmesh.errors import InvalidArgument, NotFound
-from cmesh.policy.types import Protocol, Verdict
+from cmesh.policy.types import Direction, Protocol, Verdict
 from cmesh.services import Backend
 
 
@@ -156,6 +156,8 @@ def trace(
         hop = translate(mesh, src, dst, protocol, port)
         dst, port = hop.backend, hop.target_port
     flow = decide(mesh, src, dst, protocol, port, explain=explain)
+    if explain:
+        flow = _with_conflict_notes(mesh, flow, src, dst, protocol, port)
     result = None
     if l7 is not None and not l7.empty and src.endpoint is not None:
         from cmesh.datapath.l7trace import L7Result, evaluate
@@ -167,6 +169,29 @@ def trace(
         else:
             result = evaluate(mesh, src, dst.ip, port, protocol, l7)
     return Trace(flow, hop, result)
+
+
+def _with_conflict_notes(
+    mesh: Mesh, flow: FlowVerdict, src: Peer, dst: Peer, protocol: Protocol, port: int
+) -> FlowVerdict:
+    """A side whose endpoint Cilium cannot compute a policy for (two L7 parsers on this
+    port, ref §2.6) is named in a note: there the real datapath keeps the previous policy."""
+    from cmesh.policy.conflicts import l7_conflicts
+
+    notes = []
+    for peer, direction in ((src, Direction.EGRESS), (dst, Direction.INGRESS)):
+        ep = peer.endpoint
+        if ep is None:
+            continue
+        engine = mesh.view(ep.cluster).engine
+        for c in l7_conflicts(engine.selector_policy(ep.identity)):
+            if c.direction is direction and c.protocol is protocol and c.covers(port):
+                notes.append(
+                    f"{ep.cluster}/{ep.namespace}/{ep.name}: {c}; Cilium cannot merge "
+                    f"conflicting L7 parsers ({c.first[0]}/{c.second[0]}), fails to compute "
+                    "this endpoint's policy and keeps the previous one (ref §2.6)"
+                )
+    return replace(flow, notes=(*flow.notes, *notes)) if notes else flow
 
 
 def trace_fqdn(

@@ -34,6 +34,12 @@ class L7Conflict:
     first: tuple[str, PolicyRef]  # (parser, the policy that brought it)
     second: tuple[str, PolicyRef]
 
+    def covers(self, port: int) -> bool:
+        """Whether the conflicting filter is on ``port`` (``*`` and a port name: any port;
+        a name stands for whichever number the endpoints give it)."""
+        lo, _, hi = self.port.partition("-")
+        return not lo.isdigit() or int(lo) <= port <= int(hi or lo)
+
     def __str__(self) -> str:
         (a, pa), (b, pb) = self.first, self.second
         return (
