@@ -181,9 +181,9 @@ def _with_conflict_notes(
     notes = []
     for peer, direction in ((src, Direction.EGRESS), (dst, Direction.INGRESS)):
         ep = peer.endpoint
-        if ep is None:
+        if ep is None or ep.cluster not in mesh.views:
             continue
-        engine = mesh.view(ep.cluster).engine
+        engine = mesh.views[ep.cluster].engine
         for c in l7_conflicts(engine.selector_policy(ep.identity)):
             if c.direction is direction and c.protocol is protocol and c.covers(port):
                 notes.append(
