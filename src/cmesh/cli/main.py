@@ -128,10 +128,13 @@ GC_THRESHOLD = (50_000, 20, 20)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """The console script.  After a command that set ``State.exit_fast`` (an offline analysis:
-    its files and store are closed by the time click exits), the process ends with
-    ``os._exit`` once stdout and stderr are flushed, as mypy's ``hard_exit`` does: freeing a
-    large mesh object by object at interpreter exit is about 5% of ``policy list`` at 2k pods.  Any other command, and any traceback, exits the ordinary way."""
+    """The console script.
+
+    After a command that set ``State.exit_fast`` (an offline analysis: its files and store are
+    closed by the time click exits), the process ends with ``os._exit`` once stdout and stderr
+    are flushed, as mypy's ``hard_exit`` does: freeing a large mesh object by object at
+    interpreter exit is about 5% of ``policy list`` at 2k pods.  Any other command, and any
+    traceback, exits the ordinary way."""
     gc.set_threshold(*GC_THRESHOLD)
     state = State()
     try:
