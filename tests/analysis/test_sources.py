@@ -248,3 +248,20 @@ def test_mesh_file_followed_by_a_second_document_is_not_a_mesh_file(tmp_path: Pa
     assert is_mesh_file(tmp_path)
     (tmp_path / "mesh.yaml").write_text(text + "\n---\nclusters: []\n")
     assert not is_mesh_file(tmp_path)
+
+
+def test_manifest_policies_are_loaded_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The view takes the policies the analysis already loaded (the same data as the planned
+    objects) instead of loading them again from their stored copies; the list is the same."""
+    import cmesh.model as model
+
+    (tmp_path / "np.yaml").write_text(NP)
+    before = sorted(str(c) for c in connections(load(str(tmp_path), None).mesh))
+
+    def refuse(*_a: object, **_k: object) -> None:
+        raise AssertionError("a policy of the manifests was loaded a second time")
+
+    monkeypatch.setattr(model, "from_stored", refuse)
+    assert sorted(str(c) for c in connections(load(str(tmp_path), None).mesh)) == before
+    lm = from_mesh_file(EXAMPLES / "guide-mesh.yaml")
+    assert lm.mesh.views["cluster-1"].policies  # every policy came from the mesh file's manifests

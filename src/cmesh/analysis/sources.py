@@ -120,13 +120,17 @@ def _view_mesh(
     connected: Sequence[tuple[str, str]],
     sources: Mapping[str, Mapping[ObjKey, str]] | None = None,
     lines: Mapping[str, Mapping[ObjKey, Mapping[str, int]]] | None = None,
+    typed: Mapping[str, Sequence[Resource]] | None = None,
 ) -> Mesh:
+    """Each cluster's view, built as ``cmesh apply`` builds it; ``typed`` are the resources the
+    analysis loaded, so its policies are not loaded a second time from their stored copies."""
     views = {
         cfg.name: build_view(
             cfg,
             objects[cfg.name],
             (sources or {}).get(cfg.name),
             (lines or {}).get(cfg.name),
+            {r.key: r for r in (typed or {}).get(cfg.name, ()) if r.kind in POLICY_KINDS},
         )
         for cfg in configs
     }
@@ -185,7 +189,8 @@ def over_home(
         pairs = sorted(
             {tuple(sorted((a, b))) for a, bs in stored_mesh.connected.items() for b in bs}
         )
-        mesh = _view_mesh(configs, objects, pairs, sources, lines)  # type: ignore[arg-type]
+        typed = {target.name: resources} if target is not None else {}
+        mesh = _view_mesh(configs, objects, pairs, sources, lines, typed)  # type: ignore[arg-type]
         mesh.hosts = stored_mesh.hosts
     ctx = target.name if target else _current(home)
     return LoadedMesh(mesh, objects, description or "home", ctx, sources)
@@ -232,7 +237,12 @@ def standalone(resources: Sequence[Resource], description: str) -> LoadedMesh:
     cfg = standalone_config(resources)
     plan = _plan(cfg, {}, resources)
     mesh = _view_mesh(
-        [cfg], {cfg.name: plan.objects}, [], {cfg.name: plan.sources}, {cfg.name: plan.lines}
+        [cfg],
+        {cfg.name: plan.objects},
+        [],
+        {cfg.name: plan.sources},
+        {cfg.name: plan.lines},
+        {cfg.name: resources},
     )
     return LoadedMesh(
         mesh, {cfg.name: plan.objects}, description, cfg.name, {cfg.name: plan.sources}
@@ -280,6 +290,7 @@ def from_mesh_file(path: Path) -> LoadedMesh:
     objects: dict[str, Objects] = {}
     sources: dict[str, dict[ObjKey, str]] = {}
     lines: dict[str, dict[ObjKey, Any]] = {}
+    typed: dict[str, list[Resource]] = {}
     for i, item in enumerate(clusters):
         cp: FieldPath = ("clusters", i)
         c = r.mapping(item, cp)
@@ -324,8 +335,10 @@ def from_mesh_file(path: Path) -> LoadedMesh:
             plan.sources,
             plan.lines,
         )
+        typed[cfg.name] = resources
     names = [cfg.name for cfg in configs]
-    mesh = _view_mesh(configs, objects, _connected(r, data.get("connected"), names), sources, lines)
+    connected = _connected(r, data.get("connected"), names)
+    mesh = _view_mesh(configs, objects, connected, sources, lines, typed)
     mesh.hosts = _hosts(r, data.get("dns"))
     return LoadedMesh(mesh, objects, str(path), names[0], sources)
 

@@ -250,8 +250,13 @@ def build_view(
     objects: Mapping[ObjKey, Mapping[str, Any]],
     sources: Mapping[ObjKey, str] | None = None,
     lines: Mapping[ObjKey, Mapping[str, int]] | None = None,
+    typed: Mapping[ObjKey, Any] | None = None,
 ) -> ClusterView:
-    """Identities first, then policies: selectors are then evaluated through the label index."""
+    """Identities first, then policies: selectors are then evaluated through the label index.
+
+    ``typed``: policy objects already loaded (``cmesh.model.Resource``, as an offline analysis
+    has them); one whose data is the stored object's is used as it is instead of being loaded
+    again from the stored copy."""
     inv = Inventory.build(objects)
     engine = PolicyEngine(cfg.name, settings_of(cfg))
     view = ClusterView(cfg, inv, engine)
@@ -287,7 +292,7 @@ def build_view(
             named_ports=sorted({p for v in variants for p in v}),
             endpoint_ports=variants if len(variants) > 1 else None,
         )
-    import_policies(view, objects, sources or {}, lines or {})
+    import_policies(view, objects, sources or {}, lines or {}, typed or {})
     view.rebuild_services()
     return view
 
@@ -297,12 +302,16 @@ def import_policies(
     objects: Mapping[ObjKey, Mapping[str, Any]],
     sources: Mapping[ObjKey, str],
     lines: Mapping[ObjKey, Mapping[str, int]],
+    typed: Mapping[ObjKey, Any] | None = None,
 ) -> None:
     from cmesh.model import POLICY_KINDS, from_stored
     from cmesh.policy.importer import import_resource
 
     ctx = import_context(view.cfg, view.inventory)
+    typed = typed or {}
     for key in sorted(k for k in objects if k[0] in POLICY_KINDS):
-        res = from_stored(dict(objects[key]), sources.get(key, ""), dict(lines.get(key, {})))
+        res = typed.get(key)
+        if res is None or res.raw != objects[key]:
+            res = from_stored(dict(objects[key]), sources.get(key, ""), dict(lines.get(key, {})))
         view.policies[key] = PolicySource(res.kind, res.namespace, res.name, str(res.source))
         view.engine.set_policy(key, import_resource(res, ctx))
