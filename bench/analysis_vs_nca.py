@@ -103,6 +103,7 @@ def stages(d: Path) -> dict[str, float]:
     from cmesh.cli.main import GC_THRESHOLD
     from cmesh.cluster import plan_apply
     from cmesh.datapath import Mesh
+    from cmesh.model import POLICY_KINDS
     from cmesh.policy import build_view
 
     gc.set_threshold(*GC_THRESHOLD)  # as the cmesh command runs
@@ -116,7 +117,8 @@ def stages(d: Path) -> dict[str, float]:
     plan = plan_apply(cfg, {}, res)
     out["plan_apply"] = time.perf_counter() - t
     t = time.perf_counter()
-    mesh = Mesh({cfg.name: build_view(cfg, plan.objects)})
+    typed = {r.key: r for r in res if r.kind in POLICY_KINDS}  # as the command passes them
+    mesh = Mesh({cfg.name: build_view(cfg, plan.objects, typed=typed)})
     out["build_view"] = time.perf_counter() - t
     t = time.perf_counter()
     with open(os.devnull, "w") as null:
