@@ -11,15 +11,16 @@ select, so it is found here, per identity, and reported.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cmesh.errors import Diagnostic, Severity
-from cmesh.policy.resolve import SelectorPolicy
+from cmesh.policy.resolve import PolicyEntry, SelectorPolicy
 from cmesh.policy.types import Direction, PolicyRef, Protocol
 
 if TYPE_CHECKING:
+    from cmesh.policy.engine import PolicyEngine
     from cmesh.policy.view import ClusterView
 
 #: An ``ANY`` port rule is a TCP, a UDP and an SCTP filter in Cilium.
@@ -48,25 +49,46 @@ class L7Conflict:
         )
 
 
-def l7_conflicts(sp: SelectorPolicy) -> Iterator[L7Conflict]:
-    """Each port/protocol of one identity's policy where two parsers meet (first pair only)."""
-    seen: dict[tuple[Direction, Protocol, str], tuple[str, PolicyRef]] = {}
-    reported: set[tuple[Direction, Protocol, str]] = set()
-    for e in sp.entries:
+_Key = tuple[Direction, Protocol, str]
+
+
+def _l7_filters(entries: Iterable[PolicyEntry]) -> Iterator[tuple[_Key, str, PolicyRef]]:
+    """(direction, protocol, port) of each allow entry with L7 rules, its parser and policy."""
+    for e in entries:
         if e.deny or e.l7 is None or not e.l7.kind:
             continue
         port = e.named or str(e.ports)
         for proto in _EXPANDED.get(e.protocol, (e.protocol,)):
-            key = (e.direction, proto, port)
-            first = seen.setdefault(key, (e.l7.kind, e.origin))
-            if first[0] != e.l7.kind and key not in reported:
-                reported.add(key)
-                yield L7Conflict(e.direction, proto, port, first, (e.l7.kind, e.origin))
+            yield (e.direction, proto, port), e.l7.kind, e.origin
+
+
+def l7_conflicts(sp: SelectorPolicy) -> Iterator[L7Conflict]:
+    """Each port/protocol of one identity's policy where two parsers meet (first pair only)."""
+    seen: dict[_Key, tuple[str, PolicyRef]] = {}
+    reported: set[_Key] = set()
+    for key, kind, origin in _l7_filters(sp.entries):
+        first = seen.setdefault(key, (kind, origin))
+        if first[0] != kind and key not in reported:
+            reported.add(key)
+            yield L7Conflict(*key, first, (kind, origin))
+
+
+def _may_conflict(engine: PolicyEngine) -> bool:
+    """Whether any port/protocol carries two parsers across all the cluster's rules: without
+    one no endpoint can have a conflict, and no identity's policy needs computing."""
+    kinds: dict[_Key, str] = {}
+    for rule in engine.repo.rules():
+        for key, kind, _ in _l7_filters(engine.imported_entries(rule)):
+            if kinds.setdefault(key, kind) != kind:
+                return True
+    return False
 
 
 def conflict_diagnostics(view: ClusterView) -> list[Diagnostic]:
     """One warning per conflict, naming a pod it hits (and how many identities)."""
     engine = view.engine
+    if not _may_conflict(engine):
+        return []
     hits: dict[L7Conflict, list[int]] = {}
     for ident in sorted(engine.local):
         for c in l7_conflicts(engine.selector_policy(ident)):

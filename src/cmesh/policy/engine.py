@@ -330,6 +330,10 @@ class PolicyEngine:
     def selected_rules(self, ident: int) -> frozenset[PolicyRule]:
         return self._subject_rules.get(ident, _NO_RULES)
 
+    def imported_entries(self, rule: PolicyRule) -> tuple[PolicyEntry, ...]:
+        """The entries of one imported rule (computed once, when it was imported)."""
+        return self._rule_entries[rule]
+
     def selector_policy(self, ident: int) -> SelectorPolicy:
         rules = self._subject_rules.get(ident, _NO_RULES)
         sp = self._sp_cache.get(rules)
