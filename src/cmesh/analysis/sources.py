@@ -40,7 +40,13 @@ from cmesh.model import POLICY_KINDS, Resource, load_text
 from cmesh.model.fields import FieldPath, FieldReader
 from cmesh.model.source import render_path
 from cmesh.policy import build_view, validate_all
-from cmesh.registry import ClusterRegistry, Home, bootstrap_manifest, read_sources
+from cmesh.registry import (
+    ClusterRegistry,
+    Home,
+    bootstrap_manifest,
+    read_sources,
+    read_text_file,
+)
 
 MESH_FILE = "mesh.yaml"
 #: Mesh-file setting names are ``cmesh config set`` names (ref §2.1, §2.12, §1.14).
@@ -277,10 +283,7 @@ def from_mesh_file(path: Path) -> LoadedMesh:
     ``connected`` (pairs, or ``all``); manifest paths are relative to the file.  Every error
     names ``file:line`` and the field."""
     file = path / MESH_FILE if path.is_dir() else path
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidArgument(f"{file}: cannot read: {exc}", hint=MESH_FILE_HINT) from None
+    text = read_text_file(file, "mesh file")
     r, data = FieldReader.document(text, str(file), "mesh file", MESH_FILE_HINT)
     r.fields(data, (), {"clusters", "connected", "dns"})
     clusters = r.items(data.get("clusters"), ("clusters",))
