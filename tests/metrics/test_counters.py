@@ -50,6 +50,17 @@ def only(name: str, flows: list[Flow]) -> dict[tuple[tuple[str, str], ...], int]
     ],
     ids=["policy-denied", "policy-deny", "auth-required", "unknown-l3-target", "invalid-identity"],
 )
+def http_denied() -> Flow:
+    """A POST the ingress proxy refused: a DROPPED L7 request flow."""
+    return as_l7(
+        BASE,
+        HTTP(0, "POST", "http://s/", "HTTP/1.1"),
+        L7FlowType.REQUEST,
+        TrafficDirection.INGRESS,
+        verdict=Verdict.DROPPED,
+    )
+
+
 def test_drop_count_reason_is_the_human_drop_string_ref_5_1(reason, text):
     drop = as_drop(BASE, reason, TrafficDirection.INGRESS)
     labels = (("direction", "INGRESS"), ("reason", text))
@@ -106,13 +117,7 @@ def test_hubble_drop_total_labels_an_l7_denial_with_its_own_empty_reason_ref_5_2
     """An HTTP request the proxy refused is a DROPPED L7 flow without a drop reason; Hubble's
     drop handler (``pkg/hubble/metrics/drop/handler.go``) labels it with the flow's reason as is:
     DROP_REASON_UNKNOWN, protocol from the L7 record."""
-    denied = as_l7(
-        BASE,
-        HTTP(0, "POST", "http://s/", "HTTP/1.1"),
-        L7FlowType.REQUEST,
-        TrafficDirection.INGRESS,
-        verdict=Verdict.DROPPED,
-    )
+    denied = http_denied()
     assert only("hubble_drop_total", [denied]) == {
         (("protocol", "HTTP"), ("reason", "DROP_REASON_UNKNOWN")): 1
     }
@@ -147,13 +152,7 @@ def test_l7_requests_count_as_l7_verdicts_and_proxy_rules_ref_5_1_ref_5_2():
     allowed = as_l7(
         BASE, HTTP(0, "GET", "http://s/", "HTTP/1.1"), L7FlowType.REQUEST, TrafficDirection.INGRESS
     )
-    denied = as_l7(
-        BASE,
-        HTTP(0, "POST", "http://s/", "HTTP/1.1"),
-        L7FlowType.REQUEST,
-        TrafficDirection.INGRESS,
-        verdict=Verdict.DROPPED,
-    )
+    denied = http_denied()
     query = as_l7(BASE, DNS("a.io.", qtypes=("A",)), L7FlowType.REQUEST, TrafficDirection.EGRESS)
     flows = [allowed, denied, query]
     assert only("cilium_policy_l7_total", flows) == {
