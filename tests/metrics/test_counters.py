@@ -35,6 +35,17 @@ BASE = Flow(
 )
 
 
+def http_denied() -> Flow:
+    """A POST the ingress proxy refused: a DROPPED L7 request flow."""
+    return as_l7(
+        BASE,
+        HTTP(0, "POST", "http://s/", "HTTP/1.1"),
+        L7FlowType.REQUEST,
+        TrafficDirection.INGRESS,
+        verdict=Verdict.DROPPED,
+    )
+
+
 def only(name: str, flows: list[Flow]) -> dict[tuple[tuple[str, str], ...], int]:
     return {labels: n for (metric, labels), n in count(flows).items() if metric == name}
 
@@ -50,17 +61,6 @@ def only(name: str, flows: list[Flow]) -> dict[tuple[tuple[str, str], ...], int]
     ],
     ids=["policy-denied", "policy-deny", "auth-required", "unknown-l3-target", "invalid-identity"],
 )
-def http_denied() -> Flow:
-    """A POST the ingress proxy refused: a DROPPED L7 request flow."""
-    return as_l7(
-        BASE,
-        HTTP(0, "POST", "http://s/", "HTTP/1.1"),
-        L7FlowType.REQUEST,
-        TrafficDirection.INGRESS,
-        verdict=Verdict.DROPPED,
-    )
-
-
 def test_drop_count_reason_is_the_human_drop_string_ref_5_1(reason, text):
     drop = as_drop(BASE, reason, TrafficDirection.INGRESS)
     labels = (("direction", "INGRESS"), ("reason", text))
