@@ -84,5 +84,5 @@ def test_trace_names_the_endpoint_cilium_cannot_compute_ref_2_6(c1: Cmesh, manif
 
     (note,) = notes(53)
     assert note.startswith("c1/default/client: CiliumNetworkPolicy default/dns-on-53 (dns)")
-    assert "fails to compute this endpoint's policy and keeps the previous one" in note
+    assert "fails to compute that endpoint's policy, which keeps its previous policy" in note
     assert notes(54) == []

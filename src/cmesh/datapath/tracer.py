@@ -187,9 +187,8 @@ def _with_conflict_notes(
         for c in l7_conflicts(engine.selector_policy(ep.identity)):
             if c.direction is direction and c.protocol is protocol and c.covers(port):
                 notes.append(
-                    f"{ep.cluster}/{ep.namespace}/{ep.name}: {c}; Cilium cannot merge "
-                    f"conflicting L7 parsers ({c.first[0]}/{c.second[0]}), fails to compute "
-                    "this endpoint's policy and keeps the previous one (ref §2.6)"
+                    f"{ep.cluster}/{ep.namespace}/{ep.name}: {c}; {c.consequence}, which keeps "
+                    "its previous policy (ref §2.6)"
                 )
     return replace(flow, notes=(*flow.notes, *notes)) if notes else flow
 

@@ -41,6 +41,14 @@ class L7Conflict:
         lo, _, hi = self.port.partition("-")
         return not lo.isdigit() or int(lo) <= port <= int(hi or lo)
 
+    @property
+    def consequence(self) -> str:
+        """What Cilium does about it (the same words wherever it is reported)."""
+        return (
+            f"Cilium cannot merge conflicting L7 parsers ({self.first[0]}/{self.second[0]}) "
+            "and fails to compute that endpoint's policy"
+        )
+
     def __str__(self) -> str:
         (a, pa), (b, pb) = self.first, self.second
         return (
@@ -98,14 +106,12 @@ def conflict_diagnostics(view: ClusterView) -> list[Diagnostic]:
         pods.setdefault(ep.identity, f"{ep.namespace}/{ep.name}")
     out = []
     for c, idents in hits.items():
-        (a, _), (b, _) = c.first, c.second
         who = [f"pod {pods[i]}" for i in idents if i in pods][:1] or [f"identity {idents[0]}"]
         n = len(idents) - 1
         more = f" (and the pods of {n} more identit{'y' if n == 1 else 'ies'})" if n else ""
         out.append(
             Diagnostic(
-                f"{view.name}: {c}, for {who[0]}{more}: Cilium cannot merge conflicting L7 "
-                f"parsers ({a}/{b}) and fails to compute that endpoint's policy",
+                f"{view.name}: {c}, for {who[0]}{more}: {c.consequence}",
                 hint="one port carries one L7 protocol: give both policies the same rule type "
                 "there, or move one to another port (ref §2.6)",
                 severity=Severity.WARNING,
